@@ -1,0 +1,80 @@
+"""Settings from ``CITYBRAIN_*`` environment variables and a TOML file.
+
+Order of precedence: constructor arguments, environment variables, the TOML file named
+by ``CITYBRAIN_CONFIG`` (default ``./citybrain.toml`` when present), then defaults.
+This module is the kernel's one third-party import (pydantic-settings), by design.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("CITYBRAIN_CONFIG", "citybrain.toml"))
+
+
+class Settings(BaseSettings):
+    """Hold every setting the platform reads; the URL scheme picks each adapter."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYBRAIN_", extra="forbid")
+
+    data_dir: Path = Field(Path("citybrain-data"), description="where embedded data lives")
+    database_url: str | None = Field(
+        None, description="sqlite:///path or postgresql://…; default: SQLite under data_dir"
+    )
+    bus_url: str = Field("memory://", description="memory:// or nats://host:port")
+    city_pack: str = Field("nanchang", description="city pack name or folder")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    clock: Literal["real", "simulated"] = "real"
+    sim_start: datetime | None = None
+    sim_speed: float = Field(1.0, gt=0, le=10_000)
+    secret_key: SecretStr | None = Field(
+        None, description="signing secret; default: generated once into data_dir/secret.key"
+    )
+    token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    log_level: str = "INFO"
+    cockpit_dir: Path | None = Field(None, description="built cockpit; default: packaged build")
+
+    @field_validator("database_url", "bus_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = ("sqlite:", "postgresql:", "postgresql+psycopg:", "memory:", "nats:")
+        if not value.startswith(known):
+            raise ValueError(f"unsupported URL scheme in {value.split(':')[0]!r}")
+        return value
+
+    @property
+    def sql_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'citybrain.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read constructor args, then environment, then the TOML file."""
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
