@@ -1,0 +1,1 @@
+"""Accounts: departments (the org tree, districts included), users, roles and API keys."""
