@@ -1,0 +1,1 @@
+"""Benchmarks: figures measured in one run, printed as ratios against a same-run baseline."""
