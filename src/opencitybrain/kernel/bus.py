@@ -159,9 +159,10 @@ class InProcessBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await sub.task
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Wait until every queued event has been handled."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+    async def drain(self, within_s: float = 5.0) -> None:
+        """Wait until every queued event has been handled, at most ``within_s`` seconds."""
+        async with asyncio.timeout(within_s):
+            await self._idle.wait()
 
     async def close(self) -> None:
         """Stop every subscriber."""
