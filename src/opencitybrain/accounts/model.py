@@ -13,6 +13,7 @@ from opencitybrain.kernel.errors import FieldError, InvalidInput
 class DepartmentKind(StrEnum):
     """Kinds of node in the city's org tree."""
 
+    CITY = "city"  # 市人民政府: the root of the tree
     BUREAU = "bureau"  # 大数据局: runs the platform
     DEPARTMENT = "department"  # 委办局
     DISTRICT = "district"  # 区县

@@ -149,6 +149,21 @@ class AccountService:
             raise NotFound("accounts.no_user", "用户不存在", f"no user {user_id!r}")
         return self.user(user_id)
 
+    def set_password(self, ctx: Context, user_id: str, password: str) -> None:
+        """Set a user's password (its own, or anyone's with accounts:admin)."""
+        if user_id != ctx.actor:
+            ensure(ctx, Permission.ACCOUNTS_ADMIN)
+        pw_hash = hash_password(check_password(password))
+        if not self._store.set_password_hash(user_id, pw_hash):
+            raise NotFound("accounts.no_user", "用户不存在", f"no user {user_id!r}")
+
+    def find_user(self, username: str) -> User:
+        """Return a user by username or raise NotFound."""
+        found = self._store.find_login(username)
+        if found is None:
+            raise NotFound("accounts.no_user", "用户不存在", f"no user {username!r}")
+        return found[0]
+
     # --- authentication -------------------------------------------------------------
 
     def sign_in(self, username: str, password: str) -> Principal:

@@ -48,6 +48,10 @@ class AccountStore(Protocol):
         """Enable or disable a user; return False if there is no such user."""
         ...
 
+    def set_password_hash(self, user_id: str, password_hash: str) -> bool:
+        """Replace a user's password hash; return False if there is no such user."""
+        ...
+
     def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         """Insert an API key record."""
         ...
@@ -193,6 +197,14 @@ class SqlAccountStore:
         """Enable or disable a user; return False if there is no such user."""
         with self._engine.begin() as conn:
             res = conn.execute(users.update().where(users.c.id == user_id).values(is_active=active))
+        return res.rowcount > 0
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> bool:
+        """Replace a user's password hash; return False if there is no such user."""
+        with self._engine.begin() as conn:
+            res = conn.execute(
+                users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+            )
         return res.rowcount > 0
 
     def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
