@@ -1,0 +1,1 @@
+"""The HTTP API: the app factory and the platform's own routes (health, clock, cockpit)."""
