@@ -1,0 +1,1 @@
+"""Adapters: the only place drivers are imported (SQL engines, NATS, MQTT, DuckDB)."""
