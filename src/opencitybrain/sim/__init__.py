@@ -1,0 +1,1 @@
+"""The demo city's synthetic actors and live feeds (generated; never real persons)."""
