@@ -1,0 +1,1 @@
+"""Geography: coordinate systems, regions and grid codes, road graph, routing."""
