@@ -38,7 +38,7 @@ def test_simulated_clock_speed_change_keeps_continuity() -> None:
 
 def test_simulated_clock_rejects_naive_start() -> None:
     with pytest.raises(ValueError):
-        SimulatedClock(datetime(2026, 1, 1), speed=1)  # noqa: DTZ001
+        SimulatedClock(datetime(2026, 1, 1), speed=1)
 
 
 async def test_simulated_sleep_is_scaled() -> None:
