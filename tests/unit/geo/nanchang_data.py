@@ -1,0 +1,43 @@
+"""Real Nanchang and Zhengzhou data for the geo tests, loaded once per test run."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from opencitybrain.geo.regions import Region, load_counties
+
+CITIES = Path("/work/shared/data/cities")
+NANCHANG_ADMIN = CITIES / "nanchang" / "admin_360100.json"
+NANCHANG_ROADNET = CITIES / "nanchang" / "roadnet_cbengine.txt"
+ZHENGZHOU_ADMIN = CITIES / "zhengzhou" / "admin_410100.json"
+
+
+@cache
+def nanchang_counties() -> tuple[Region, ...]:
+    """Return Nanchang's county-level regions."""
+    return tuple(load_counties(NANCHANG_ADMIN, "360100"))
+
+
+@cache
+def nanchang_roads() -> tuple[NDArray[np.float64], ...]:
+    """Return Nanchang's roads as straight lon/lat segments between intersections.
+
+    A minimal CBEngine reader: N, then N lines ``lat lon id signalized``; then M, then
+    per road one line ``from to length speed lanes lanes id id`` and two lane lines.
+    """
+    lines = NANCHANG_ROADNET.read_text().split("\n")
+    n = int(lines[0])
+    position: dict[str, tuple[float, float]] = {}
+    for line in lines[1 : n + 1]:
+        lat, lon, inter_id = line.split()[:3]
+        position[inter_id] = (float(lon), float(lat))
+    m = int(lines[n + 1])
+    roads = []
+    for k in range(m):
+        start, end = lines[n + 2 + 3 * k].split()[:2]
+        roads.append(np.array([position[start], position[end]], dtype=np.float64))
+    return tuple(roads)
