@@ -1,0 +1,139 @@
+"""One place wires everything: settings → adapters → services → API.
+
+Tests wire the same way with their own settings (a temp data dir, a manual clock).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from opencitybrain.accounts.service import AccountService
+from opencitybrain.accounts.store import SqlAccountStore
+from opencitybrain.accounts.tokens import TokenSigner
+from opencitybrain.adapters.buses import make_bus
+from opencitybrain.adapters.migrate import upgrade
+from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.api.app import create_app
+from opencitybrain.api.system import HealthChecks
+from opencitybrain.apikit.services import ServiceRegistry
+from opencitybrain.citypack.api import router as city_router
+from opencitybrain.citypack.loader import load_pack
+from opencitybrain.citypack.model import CityPack
+from opencitybrain.citypack.service import CityService
+from opencitybrain.kernel.bus import Bus
+from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
+from opencitybrain.kernel.ids import new_secret
+from opencitybrain.kernel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+def _no_progress(message: str, fraction: float) -> None:
+    """Ignore progress."""
+
+
+def platform_secret(settings: Settings) -> str:
+    """Return the signing secret: from settings, else generated once into the data dir."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.data_dir / "secret.key"
+    if path.is_file():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = new_secret(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
+    return secret
+
+
+def make_clock(settings: Settings, now: datetime) -> Clock:
+    """Return the clock the settings ask for (a simulated one starts at 07:30 today by default)."""
+    if settings.clock == "real":
+        return RealClock()
+    start = settings.sim_start or datetime.combine(
+        now.astimezone(CHINA_TZ).date(), time(7, 30), tzinfo=CHINA_TZ
+    )
+    return SimulatedClock(start, settings.sim_speed)
+
+
+def open_accounts(settings: Settings, clock: Clock) -> tuple[sa.Engine, AccountService]:
+    """Open the database (migrated to head) and the account service, nothing else."""
+    engine = make_engine(settings.sql_url)
+    upgrade(engine)
+    signer = TokenSigner(platform_secret(settings), settings.token_ttl_seconds)
+    return engine, AccountService(SqlAccountStore(engine), clock, signer)
+
+
+@dataclass
+class Platform:
+    """Everything wired: the adapters, the services and the loaded city."""
+
+    settings: Settings
+    clock: Clock
+    engine: sa.Engine
+    bus: Bus
+    pack: CityPack
+    accounts: AccountService
+    city: CityService
+    services: ServiceRegistry = field(default_factory=ServiceRegistry)
+
+    def app(self, *, serve_cockpit: bool = True) -> FastAPI:
+        """Build the HTTP app on this platform."""
+        return create_app(
+            self.services,
+            routers=[city_router],
+            cockpit_dir=self.settings.cockpit_dir,
+            serve_cockpit=serve_cockpit,
+        )
+
+    async def close(self) -> None:
+        """Stop the bus and release the database."""
+        await self.bus.close()
+        self.engine.dispose()
+
+
+async def build_platform(
+    settings: Settings, *, clock: Clock | None = None, progress: Progress | None = None
+) -> Platform:
+    """Wire the platform from settings; ``progress`` hears each step (message, 0–1)."""
+    step = progress or _no_progress
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or make_clock(settings, RealClock().now())
+    step("数据库迁移 / migrating the database", 0.05)
+    log.info("database %s", redact(settings.sql_url))
+    engine, accounts = open_accounts(settings, clock)
+    step("连接消息总线 / connecting the event bus", 0.15)
+    bus = await make_bus(settings.bus_url)
+
+    def pack_progress(message: str, fraction: float) -> None:
+        step(message, 0.2 + 0.75 * fraction)
+
+    pack = load_pack(
+        settings.city_pack, cache_dir=settings.data_dir / "cache", progress=pack_progress
+    )
+    city = CityService(pack)
+    health = HealthChecks()
+    health.add("database", lambda: _db_ok(engine))
+    platform = Platform(settings, clock, engine, bus, pack, accounts, city)
+    for service in (accounts, city, health):
+        platform.services.add(service)
+    platform.services.add(clock, Clock)  # type: ignore[type-abstract]
+    platform.services.add(bus, Bus)  # type: ignore[type-abstract]
+    step("就绪 / ready", 1.0)
+    return platform
+
+
+def _db_ok(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT 1")).scalar() == 1
+

@@ -1,0 +1,242 @@
+"""The ``citybrain`` command: run the demo city or a real one, and administer it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from opencitybrain import __version__
+from opencitybrain.accounts.model import Role
+from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
+from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.bootstrap import Platform, build_platform, make_clock, open_accounts
+from opencitybrain.kernel.clock import RealClock
+from opencitybrain.kernel.errors import CityBrainError
+from opencitybrain.kernel.events import Context
+from opencitybrain.kernel.settings import Settings
+from opencitybrain.sim.demo_org import Credential, seed_demo_org
+
+app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+users_app = typer.Typer(help="用户与密钥 / users and API keys", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="详细日志 / verbose")] = False,
+) -> None:
+    """OpenCityBrain 城市大脑."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+Port = Annotated[int, typer.Option(help="端口 / port", min=1, max=65535)]
+Host = Annotated[str, typer.Option(help="监听地址 / address to listen on")]
+DataDir = Annotated[Path | None, typer.Option(help="数据目录 / data folder")]
+
+
+def _settings(**overrides: object) -> Settings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except Exception as exc:
+        console.print(f"[red]配置错误 / bad settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+async def _start(settings: Settings) -> Platform:
+    with Progress(
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("启动 / starting", total=1.0)
+
+        def progress(message: str, fraction: float) -> None:
+            bar.update(task, description=message, completed=fraction)
+
+        return await build_platform(settings, progress=progress)
+
+
+def _print_credentials(created: list[Credential], url: str) -> None:
+    if not created:
+        console.print(
+            "演示账户已存在；忘记密码可运行 `citybrain users set-password <用户名>`。\n"
+            "Demo accounts exist already; reset one with `citybrain users set-password <name>`."
+        )
+        return
+    table = Table(title="演示账户（仅显示一次）/ demo accounts (shown once)")
+    for col in ("用户名 username", "角色 role", "部门 department", "密码或密钥 password / key"):
+        table.add_column(col)
+    for c in created:
+        table.add_row(c.username, c.role.value, c.department_id, c.secret)
+    console.print(table)
+    console.print(f"驾驶舱 / cockpit: [bold]{url}[/bold]  (请用 operator 登录 / sign in as operator)")
+
+
+async def _serve(platform: Platform, host: str, port: int) -> None:
+    config = uvicorn.Config(
+        platform.app(), host=host, port=port, log_level="warning", lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    try:
+        await server.serve()
+    finally:
+        await platform.close()
+
+
+@app.command()
+def demo(
+    port: Port = 8000,
+    host: Host = "127.0.0.1",
+    speed: Annotated[float, typer.Option(help="模拟时钟倍速 / simulated clock speed", min=0.1)] = 60,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the demo city (Nanchang) on embedded defaults; cockpit at http://HOST:PORT."""
+    settings = _settings(
+        host=host, port=port, clock="simulated", sim_speed=speed, data_dir=data_dir,
+        city_pack="nanchang",
+    )
+
+    async def main() -> None:
+        platform = await _start(settings)
+        created = seed_demo_org(
+            platform.accounts,
+            platform.pack.manifest.city_code,
+            platform.pack.manifest.name_zh,
+            platform.pack.manifest.name_en,
+            platform.city.demo_counties(),
+        )
+        _print_credentials(created, f"http://{host}:{port}")
+        await _serve(platform, host, port)
+
+    _run(main())
+
+
+@app.command()
+def serve(port: Port | None = None, host: Host | None = None) -> None:
+    """Run the platform with settings from CITYBRAIN_* variables and citybrain.toml."""
+    settings = _settings(port=port, host=host)
+
+    async def main() -> None:
+        platform = await _start(settings)
+        console.print(f"OpenCityBrain {__version__} on http://{settings.host}:{settings.port}")
+        await _serve(platform, settings.host, settings.port)
+
+    _run(main())
+
+
+def _run(coro: object) -> None:
+    try:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    except CityBrainError as exc:
+        console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        console.print("已停止 / stopped")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations up to the newest."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sql_url)
+    upgrade(engine)
+    console.print(f"{redact(settings.sql_url)}: {current_revision(engine)} (head {head_revision()})")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision."""
+    settings = _settings()
+    engine = make_engine(settings.sql_url)
+    console.print(f"{redact(settings.sql_url)}: {current_revision(engine)} (head {head_revision()})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users."""
+    settings = _settings()
+    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    table = Table("username", "display name", "department", "roles", "active")
+    for u in accounts.users(Context.system("cli")):
+        table.add_row(u.username, u.display_name, u.department_id,
+                      ",".join(sorted(u.roles)), "yes" if u.is_active else "no")
+    console.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    department: Annotated[str, typer.Option(help="部门编号 / department id")],
+    role: Annotated[list[Role], typer.Option(help="角色 / role (repeatable)")],
+    display_name: Annotated[str, typer.Option(help="显示名 / display name")] = "",
+) -> None:
+    """Create a user with a generated password (printed once)."""
+    settings = _settings()
+    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    password = secrets.token_urlsafe(12)
+    try:
+        accounts.create_user(Context.system("cli"), username, display_name or username,
+                             department, frozenset(role), password)
+    except CityBrainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"{username}: {password}")
+
+
+@users_app.command("set-password")
+def users_set_password(username: str) -> None:
+    """Give a user a new generated password (printed once)."""
+    settings = _settings()
+    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    password = secrets.token_urlsafe(12)
+    try:
+        accounts.set_password(Context.system("cli"), accounts.find_user(username).id, password)
+    except CityBrainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"{username}: {password}")
+
+
+@users_app.command("create-key")
+def users_create_key(
+    username: str, name: Annotated[str, typer.Option(help="用途 / what it is for")] = "cli"
+) -> None:
+    """Create an API key for a user (printed once; also usable as OAuth2 client credentials)."""
+    settings = _settings()
+    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    try:
+        _, key = accounts.create_api_key(
+            Context.system("cli"), accounts.find_user(username).id, name
+        )
+    except CityBrainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(key)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
