@@ -396,3 +396,37 @@ def _lookup(ids: I64, order: I64, wanted: npt.ArrayLike, zh: str, en: str) -> I6
             "roadgraph.unknown_id", f"未知{zh}编号：{shown}", f"unknown {en} id(s): {shown}"
         )
     return found
+
+
+def graph_from_edges(
+    node_lon: npt.ArrayLike,
+    node_lat: npt.ArrayLike,
+    edge_from: npt.ArrayLike,
+    edge_to: npt.ArrayLike,
+    length_m: npt.ArrayLike,
+    speed_mps: npt.ArrayLike,
+    *,
+    road_class: RoadClass = RoadClass.LOCAL,
+    name: str = "",
+) -> RoadGraph:
+    """Build a graph from bare edges: ids are indices, one lane, all turns, no signals."""
+    lon = np.asarray(node_lon, dtype=np.float64)
+    src = np.asarray(edge_from, dtype=np.int64)
+    lanes = np.ones(len(src), dtype=np.int64)
+    offsets, turns = uniform_lane_turns(lanes)
+    return RoadGraph(
+        node_ids=np.arange(len(lon)),
+        node_lon=lon,
+        node_lat=np.asarray(node_lat, dtype=np.float64),
+        node_signalized=np.zeros(len(lon), dtype=bool),
+        edge_ids=np.arange(len(src)),
+        edge_from=src,
+        edge_to=np.asarray(edge_to, dtype=np.int64),
+        edge_length_m=np.asarray(length_m, dtype=np.float64),
+        edge_speed_mps=np.broadcast_to(np.asarray(speed_mps, dtype=np.float64), src.shape),
+        edge_lanes=lanes,
+        edge_class=np.full(len(src), road_class, dtype=np.int8),
+        lane_offsets=offsets,
+        lane_turns=turns,
+        name=name,
+    )
