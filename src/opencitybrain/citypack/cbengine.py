@@ -100,29 +100,29 @@ def parse_cbengine_roadnet(text: str, *, source: str = "roadnet", name: str = ""
     lines = _Lines(text, source)
     n = lines.count("路口数", "intersection count")
     lat, lon = np.empty(n), np.empty(n)
-    node_ids, signalized = np.empty(n, np.int64), np.empty(n, bool)
+    signalized = np.empty(n, bool)
+    index_of: dict[int, int] = {}  # intersection id -> index
     for i in range(n):
         a, b, c, d = lines.numbers(
             lines.next("路口", "intersection"), "ffii", "路口行", "intersection line"
         )
         if d not in (0, 1):
             raise lines.error("信号标志须为 0 或 1", "signalized flag must be 0 or 1")
-        lat[i], lon[i], node_ids[i], signalized[i] = a, b, c, d
-    if not ((np.abs(lat) <= 90).all() and (np.abs(lon) <= 180).all()):
-        raise lines.error("路口坐标越界", "intersection coordinates out of range")
-    order = np.argsort(node_ids)
-    if (np.diff(node_ids[order]) == 0).any():
-        raise lines.error("路口编号重复", "duplicate intersection id")
+        if not (abs(a) <= 90 and abs(b) <= 180):
+            raise lines.error("路口坐标越界", "intersection coordinates out of range")
+        if int(c) in index_of:
+            raise lines.error(f"路口编号 {int(c)} 重复", f"duplicate intersection id {int(c)}")
+        lat[i], lon[i], signalized[i], index_of[int(c)] = a, b, d, i
 
     def node_of(inter_id: int) -> int:
-        pos = int(np.searchsorted(node_ids, inter_id, sorter=order))
-        if pos >= n or node_ids[order[pos]] != inter_id:
+        if inter_id not in index_of:
             raise lines.error(f"未知路口 {inter_id}", f"unknown intersection {inter_id}")
-        return int(order[pos])
+        return index_of[inter_id]
 
     m = lines.count("道路数", "road count")
     rows: list[tuple[int, int, float, float, int, int]] = []  # from, to, length, speed, lanes, id
     turns: list[int] = []
+    edge_of: dict[int, int] = {}  # road id -> edge index
     for _ in range(m):
         f, t, length, speed, l1, l2, id1, id2 = lines.numbers(
             lines.next("道路", "road"), "iiffiiii", "道路行", "road line"
@@ -131,10 +131,18 @@ def parse_cbengine_roadnet(text: str, *, source: str = "roadnet", name: str = ""
             raise lines.error("长度和限速须为正数", "length and speed limit must be positive")
         if l1 < 1 or l2 < 1:
             raise lines.error("每个方向至少一条车道", "each direction needs at least one lane")
+        for rid in (int(id1), int(id2)):
+            if rid in edge_of or id1 == id2:
+                raise lines.error(f"道路编号 {rid} 重复", f"duplicate road id {rid}")
+            edge_of[rid] = len(edge_of)
         u, v = node_of(int(f)), node_of(int(t))
         for lanes, a, b, rid in ((int(l1), u, v, int(id1)), (int(l2), v, u, int(id2))):
-            digits = lines.numbers(lines.next("车道转向", "lane movements"), "i" * 3 * lanes,
-                                   "车道转向行", "lane movement line")  # fmt: skip
+            digits = lines.numbers(
+                lines.next("车道转向", "lane movements"),
+                "i" * 3 * lanes,
+                "车道转向行",
+                "lane movement line",
+            )
             if any(d not in (0, 1) for d in digits):
                 raise lines.error("车道转向须为 0 或 1", "lane movement digits must be 0 or 1")
             # Bits: left 1, through 2, right 4 — the order the digits come in.
@@ -144,10 +152,6 @@ def parse_cbengine_roadnet(text: str, *, source: str = "roadnet", name: str = ""
             rows.append((a, b, length, speed, lanes, rid))
 
     s = lines.count("信号路口数", "signal count")
-    edge_ids = np.array([r[5] for r in rows], dtype=np.int64)
-    edge_order = np.argsort(edge_ids)
-    if (np.diff(edge_ids[edge_order]) == 0).any():
-        raise lines.error("道路编号重复", "duplicate road id")
     sig_nodes, approaches = np.empty(s, np.int64), np.empty((s, 4), np.int64)
     for i in range(s):
         inter, *roads = lines.numbers(
@@ -158,10 +162,9 @@ def parse_cbengine_roadnet(text: str, *, source: str = "roadnet", name: str = ""
             if road == -1:
                 approaches[i, k] = -1
                 continue
-            pos = int(np.searchsorted(edge_ids, road, sorter=edge_order))
-            if pos >= len(edge_ids) or edge_ids[edge_order[pos]] != road:
+            if road not in edge_of:
                 raise lines.error(f"未知道路 {road}", f"unknown road {road}")
-            approaches[i, k] = edge_order[pos]
+            approaches[i, k] = edge_of[road]
     extra = lines.rest()
     if extra:
         raise lines.error(
@@ -174,14 +177,23 @@ def parse_cbengine_roadnet(text: str, *, source: str = "roadnet", name: str = ""
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lanes_arr, out=offsets[1:])
     return RoadGraph(
-        node_ids=node_ids, node_lon=lon, node_lat=lat, node_signalized=signalized,
-        edge_ids=edge_ids, edge_from=np.array(cols[0], dtype=np.int64),
+        node_ids=np.fromiter(index_of, dtype=np.int64, count=n),
+        node_lon=lon,
+        node_lat=lat,
+        node_signalized=signalized,
+        edge_ids=np.fromiter(edge_of, dtype=np.int64, count=len(edge_of)),
+        edge_from=np.array(cols[0], dtype=np.int64),
         edge_to=np.array(cols[1], dtype=np.int64),
         edge_length_m=np.array(cols[2], dtype=np.float64),
-        edge_speed_mps=speeds, edge_lanes=lanes_arr, edge_class=road_class_for_speed(speeds),
-        lane_offsets=offsets, lane_turns=np.array(turns, dtype=np.uint8),
-        signal_nodes=sig_nodes, signal_approaches=approaches, name=name,
-    )  # fmt: skip
+        edge_speed_mps=speeds,
+        edge_lanes=lanes_arr,
+        edge_class=road_class_for_speed(speeds),
+        lane_offsets=offsets,
+        lane_turns=np.array(turns, dtype=np.uint8),
+        signal_nodes=sig_nodes,
+        signal_approaches=approaches,
+        name=name,
+    )
 
 
 def read_cbengine_roadnet(path: Path, *, name: str = "") -> RoadGraph:
@@ -247,9 +259,12 @@ def parse_cbengine_flows(text: str, graph: RoadGraph, *, source: str = "flows") 
             continue
         if not (0 <= start <= end and interval > 0 and k > 0):
             rejected.append(
-                RejectedFlow(at, "须 0 ≤ 开始 ≤ 结束、间隔 > 0、路径非空",
-                             "needs 0 ≤ start ≤ end, interval > 0 and a non-empty route")
-            )  # fmt: skip
+                RejectedFlow(
+                    at,
+                    "须 0 ≤ 开始 ≤ 结束、间隔 > 0、路径非空",
+                    "needs 0 ≤ start ≤ end, interval > 0 and a non-empty route",
+                )
+            )
             continue
         heads.append((start, end, interval, at))
         routes.append([int(r) for r in route])
@@ -296,11 +311,14 @@ def _check_routes(
     new_offsets = np.zeros(len(keep) + 1, dtype=np.int64)
     np.cumsum(counts[keep], out=new_offsets[1:])
     return CBEngineFlows(
-        start_s=head[:, 0], end_s=head[:, 1], interval_s=head[:, 2],
-        route_offsets=new_offsets, route_edges=edges[keep_points],
+        start_s=head[:, 0],
+        end_s=head[:, 1],
+        interval_s=head[:, 2],
+        route_offsets=new_offsets,
+        route_edges=edges[keep_points],
         lines=np.array([heads[f][3] for f in keep.tolist()], dtype=np.int64),
         rejected=tuple(sorted(rejected, key=lambda r: r.line)),
-    )  # fmt: skip
+    )
 
 
 def read_cbengine_flows(path: Path, graph: RoadGraph) -> CBEngineFlows:
