@@ -1,0 +1,7 @@
+// Every capability that adds panels or KPI cards to the cockpit is imported here once;
+// importing a module registers its panels (see panels/registry.ts and kpi.ts).
+
+import "./panels/overview";
+import "./panels/countyRoads";
+import "./panels/roadClasses";
+import "./panels/countyTable";
