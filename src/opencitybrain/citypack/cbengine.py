@@ -12,6 +12,7 @@ count, then per flow ``start end interval`` / ``k`` / ``k road ids`` (the route)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,18 @@ class _Lines:
             return [int(t) if k == "i" else float(t) for t, k in zip(tokens, kinds, strict=True)]
         except ValueError:
             raise self.error(f"{zh}含非数字字段", f"{en} has a non-numeric field") from None
+
+    def ints(self, tokens: list[str], n: int, zh: str, en: str) -> list[int]:
+        """Parse exactly n integer tokens (the fast path for long route lines)."""
+        if len(tokens) != n:
+            raise self.error(
+                f"{zh}应有 {n} 个字段，实有 {len(tokens)} 个",
+                f"{en} needs {n} fields, found {len(tokens)}",
+            )
+        try:
+            return [int(t) for t in tokens]
+        except ValueError:
+            raise self.error(f"{zh}含非整数字段", f"{en} has a non-integer field") from None
 
     def count(self, zh: str, en: str) -> int:
         """Parse a record count line."""
@@ -253,7 +266,7 @@ def parse_cbengine_flows(text: str, graph: RoadGraph, *, source: str = "flows") 
             lines.lineno = at + 1
             (k,) = lines.numbers(k_tokens, "i", "路径长度行", "route length line")
             lines.lineno = at + 2
-            route = lines.numbers(route_tokens, "i" * int(k), "路径行", "route line")
+            route = lines.ints(route_tokens, int(k), "路径行", "route line")
         except InvalidInput as exc:
             rejected.append(RejectedFlow(at, exc.message_zh, exc.message_en))
             continue
@@ -267,7 +280,7 @@ def parse_cbengine_flows(text: str, graph: RoadGraph, *, source: str = "flows") 
             )
             continue
         heads.append((start, end, interval, at))
-        routes.append([int(r) for r in route])
+        routes.append(route)
     extra = lines.rest()
     if extra:
         raise lines.error(
@@ -285,7 +298,9 @@ def _check_routes(
     counts = np.array([len(r) for r in routes], dtype=np.int64)
     offsets = np.zeros(len(routes) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    flat = np.array([x for r in routes for x in r], dtype=np.int64)
+    flat = np.fromiter(
+        itertools.chain.from_iterable(routes), dtype=np.int64, count=int(counts.sum())
+    )
     order = np.argsort(graph.edge_ids)
     pos = np.minimum(np.searchsorted(graph.edge_ids, flat, sorter=order), max(graph.n_edges - 1, 0))
     edges = order[pos] if graph.n_edges else np.zeros(0, np.int64)
