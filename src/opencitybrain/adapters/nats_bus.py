@@ -90,7 +90,8 @@ class NatsBus:
                 servers=[url],
                 name="opencitybrain",
                 connect_timeout=timeout_s,
-                max_reconnect_attempts=-1,
+                # Fail fast when the server is down at start-up (-1 would retry forever)...
+                max_reconnect_attempts=1,
                 error_cb=watch.on_error,
                 disconnected_cb=watch.on_disconnect,
                 reconnected_cb=watch.on_reconnect,
@@ -102,6 +103,8 @@ class NatsBus:
                 f"cannot reach the NATS server at {redact(url)}",
                 exc,
             ) from exc
+        # ...but once connected, ride out any outage by reconnecting without limit.
+        nc.options["max_reconnect_attempts"] = -1
         settings = ConsumerSettings(ack_wait_s, max_deliver, retry_delay_s)
         bus = cls(nc, stream, prefix, settings, timeout_s)
         bus._watch = watch
