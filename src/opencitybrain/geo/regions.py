@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -18,9 +18,10 @@ from shapely.geometry.base import BaseGeometry
 from opencitybrain.geo.topojson import read_topology
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
-__all__ = ["Level", "Region", "city_outline", "load_counties", "polygonal"]
+__all__ = ["Level", "Polygonal", "Region", "city_outline", "load_counties", "polygonal"]
 
 Level = Literal["county", "street", "community"]
+Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
 
 # Where the administrative code and name sit in the TopoJSON properties we receive.
 _CODE_KEYS = ("QUHUADAIMA", "adcode", "code")
@@ -35,13 +36,13 @@ class Region:
     name_zh: str
     level: Level
     parent_code: str | None
-    geometry: shapely.Polygon | shapely.MultiPolygon
+    geometry: Polygonal
 
     def __repr__(self) -> str:
         return f"Region({self.code!r}, {self.name_zh!r}, {self.level!r})"
 
 
-def polygonal(geometry: BaseGeometry) -> shapely.Polygon | shapely.MultiPolygon:
+def polygonal(geometry: BaseGeometry) -> Polygonal:
     """Return only the areal parts of a geometry, as a Polygon or MultiPolygon."""
     if isinstance(geometry, shapely.Polygon | shapely.MultiPolygon):
         return geometry
@@ -97,7 +98,7 @@ def load_counties(topojson_path: str | Path, city_code: str) -> list[Region]:
     return counties
 
 
-def city_outline(counties: Sequence[Region]) -> shapely.Polygon | shapely.MultiPolygon:
+def city_outline(counties: Sequence[Region]) -> Polygonal:
     """Return the union of the given regions' geometries."""
     if not counties:
         raise InvalidInput("geo.regions.empty", "区县列表为空", "the list of counties is empty")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from opencitybrain.geo.divisions import Divisions, build_divisions
 from opencitybrain.geo.regions import Region, load_counties
 
 CITIES = Path("/work/shared/data/cities")
@@ -41,3 +42,9 @@ def nanchang_roads() -> tuple[NDArray[np.float64], ...]:
         start, end = lines[n + 2 + 3 * k].split()[:2]
         roads.append(np.array([position[start], position[end]], dtype=np.float64))
     return tuple(roads)
+
+
+@cache
+def nanchang_divisions() -> Divisions:
+    """Return Nanchang's generated divisions (seed 0), built once per test run."""
+    return build_divisions(nanchang_counties(), nanchang_roads(), seed=0)
