@@ -127,8 +127,8 @@ async def build_platform(
     platform = Platform(settings, clock, engine, bus, pack, accounts, city)
     for service in (accounts, city, health):
         platform.services.add(service)
-    platform.services.add(clock, Clock)  # type: ignore[type-abstract]
-    platform.services.add(bus, Bus)  # type: ignore[type-abstract]
+    platform.services.add(clock, Clock)
+    platform.services.add(bus, Bus)
     step("就绪 / ready", 1.0)
     return platform
 
@@ -136,4 +136,3 @@ async def build_platform(
 def _db_ok(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT 1")).scalar() == 1
-

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 import uvicorn
 from rich.console import Console
@@ -23,7 +24,7 @@ from opencitybrain.kernel.clock import RealClock
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
-from opencitybrain.sim.demo_org import Credential, seed_demo_org
+from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -31,7 +32,6 @@ users_app = typer.Typer(help="用户与密钥 / users and API keys", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 console = Console()
-
 
 
 @app.callback()
@@ -89,7 +89,8 @@ def _print_credentials(created: list[Credential], url: str) -> None:
     for c in created:
         table.add_row(c.username, c.role.value, c.department_id, c.secret)
     console.print(table)
-    console.print(f"驾驶舱 / cockpit: [bold]{url}[/bold]  (请用 operator 登录 / sign in as operator)")
+    console.print(f"驾驶舱 / cockpit: [bold]{url}[/bold]")
+    console.print("请用 operator 登录 / sign in as operator")
 
 
 async def _serve(platform: Platform, host: str, port: int) -> None:
@@ -107,12 +108,16 @@ async def _serve(platform: Platform, host: str, port: int) -> None:
 def demo(
     port: Port = 8000,
     host: Host = "127.0.0.1",
-    speed: Annotated[float, typer.Option(help="模拟时钟倍速 / simulated clock speed", min=0.1)] = 60,
+    speed: Annotated[float, typer.Option(help="模拟时钟倍速 / clock speed", min=0.1)] = 60,
     data_dir: DataDir = None,
 ) -> None:
     """Run the demo city (Nanchang) on embedded defaults; cockpit at http://HOST:PORT."""
     settings = _settings(
-        host=host, port=port, clock="simulated", sim_speed=speed, data_dir=data_dir,
+        host=host,
+        port=port,
+        clock="simulated",
+        sim_speed=speed,
+        data_dir=data_dir,
         city_pack="nanchang",
     )
 
@@ -123,7 +128,7 @@ def demo(
             platform.pack.manifest.city_code,
             platform.pack.manifest.name_zh,
             platform.pack.manifest.name_en,
-            platform.city.demo_counties(),
+            [DemoCounty(c.code, c.name_zh, c.name_en) for c in platform.city.counties()],
         )
         _print_credentials(created, f"http://{host}:{port}")
         await _serve(platform, host, port)
@@ -154,6 +159,10 @@ def _run(coro: object) -> None:
         console.print("已停止 / stopped")
 
 
+def _print_revision(url: str, engine: sa.Engine) -> None:
+    console.print(f"{redact(url)}: {current_revision(engine)} (head {head_revision()})")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations up to the newest."""
@@ -161,7 +170,7 @@ def db_upgrade() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.sql_url)
     upgrade(engine)
-    console.print(f"{redact(settings.sql_url)}: {current_revision(engine)} (head {head_revision()})")
+    _print_revision(settings.sql_url, engine)
 
 
 @db_app.command("current")
@@ -169,7 +178,7 @@ def db_current() -> None:
     """Show the database's migration revision."""
     settings = _settings()
     engine = make_engine(settings.sql_url)
-    console.print(f"{redact(settings.sql_url)}: {current_revision(engine)} (head {head_revision()})")
+    _print_revision(settings.sql_url, engine)
 
 
 @users_app.command("list")
@@ -179,8 +188,13 @@ def users_list() -> None:
     _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
     table = Table("username", "display name", "department", "roles", "active")
     for u in accounts.users(Context.system("cli")):
-        table.add_row(u.username, u.display_name, u.department_id,
-                      ",".join(sorted(u.roles)), "yes" if u.is_active else "no")
+        table.add_row(
+            u.username,
+            u.display_name,
+            u.department_id,
+            ",".join(sorted(u.roles)),
+            "yes" if u.is_active else "no",
+        )
     console.print(table)
 
 
@@ -196,8 +210,14 @@ def users_create(
     _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
     password = secrets.token_urlsafe(12)
     try:
-        accounts.create_user(Context.system("cli"), username, display_name or username,
-                             department, frozenset(role), password)
+        accounts.create_user(
+            Context.system("cli"),
+            username,
+            display_name or username,
+            department,
+            frozenset(role),
+            password,
+        )
     except CityBrainError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
@@ -239,4 +259,3 @@ def users_create_key(
 def version() -> None:
     """Print the version."""
     console.print(__version__)
-
