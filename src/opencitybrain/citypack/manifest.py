@@ -10,16 +10,17 @@ import re
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
-from opencitybrain.citypack.model import PackManifest
+from opencitybrain.citypack.model import PackManifest, RoadnetFormat
 from opencitybrain.kernel.errors import FieldError, InvalidInput, NotFound
 
 MANIFEST_NAME = "pack.toml"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _CITY_CODE = re.compile(r"^\d{6}$")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _invalid(path: Path, field: str, zh: str, en: str) -> InvalidInput:
@@ -52,12 +53,22 @@ def read_manifest(folder: Path) -> PackManifest:
     try:
         manifest = msgspec.convert(raw, PackManifest)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        reason, _, where = message.partition(" - at `")
-        field = where.rstrip("`").removeprefix("$.") or "pack"
+        field, reason = _field_of(str(exc))
         raise _invalid(path, field, f"字段不符合要求（{reason}）", reason) from exc
     _check(manifest, folder, path)
     return manifest
+
+
+def _field_of(message: str) -> tuple[str, str]:
+    """Return the dotted field a msgspec validation message is about, and its reason."""
+    reason, _, where = message.partition(" - at `")
+    parent = where.rstrip("`").removeprefix("$").removeprefix(".")
+    named = _NAMED_FIELD.search(reason)
+    # Missing and unknown fields are reported at their parent object; name the field.
+    field = ".".join(p for p in (parent, named.group(1) if named else "") if p) or "pack"
+    if field == "roadnet.format":
+        reason += f"; use one of {', '.join(get_args(RoadnetFormat))}"
+    return field, reason
 
 
 def _check(m: PackManifest, folder: Path, path: Path) -> None:
