@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from opencitybrain.accounts.model import Permission, Principal
@@ -121,3 +124,41 @@ AccountsReader = Annotated[Context, Depends(require(Permission.ACCOUNTS_READ))]
 AccountsAdmin = Annotated[Context, Depends(require(Permission.ACCOUNTS_ADMIN))]
 KeyOwner = Annotated[Context, Depends(require(Permission.KEYS_OWN))]
 Public = Depends(public)
+
+
+@dataclass(frozen=True)
+class RouteGuard:
+    """What one API route (method + path) checks before it runs."""
+
+    method: str
+    path: str
+    public: bool
+    permissions: frozenset[Permission] | None  # None: the route checks nothing
+
+
+def _calls(dep: Dependant) -> list[Any]:
+    out = [dep.call]
+    for sub in dep.dependencies:
+        out.extend(_calls(sub))
+    return out
+
+
+def route_guards(app: FastAPI) -> list[RouteGuard]:
+    """List every API route of the app with the permission it checks (for tests and docs)."""
+    guards = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        calls = _calls(route.dependant)
+        perms = [p for c in calls if (p := permission_of(c)) is not None]
+        for method in sorted(ctx.methods or ()):
+            guards.append(
+                RouteGuard(
+                    method,
+                    str(ctx.path),
+                    any(is_public(c) for c in calls),
+                    frozenset().union(*perms) if perms else None,
+                )
+            )
+    return guards
