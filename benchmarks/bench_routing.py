@@ -19,7 +19,8 @@ from benchmarks.harness import Harness
 from opencitybrain.citypack.cbengine import read_cbengine_roadnet
 from opencitybrain.citypack.loader import pack_folder
 from opencitybrain.citypack.osm import read_osm
-from opencitybrain.geo.roadgraph import RoadGraph, graph_from_edges, haversine_m
+from opencitybrain.geo.roadgraph import RoadGraph
+from opencitybrain.geo.roadgraph_build import graph_from_edges, haversine_m
 from opencitybrain.geo.routing import Router
 
 

@@ -19,7 +19,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from opencitybrain.citypack.osm_tags import WayAttrs, way_attrs
-from opencitybrain.geo.roadgraph import F64, I64, RoadGraph, haversine_m, ragged_ranges
+from opencitybrain.geo.roadgraph import F64, I64, RoadGraph
+from opencitybrain.geo.roadgraph_build import haversine_m, ragged_ranges
 from opencitybrain.kernel.errors import InvalidInput
 
 # A signal mapped on the approach, not on the junction node itself, is normally within a

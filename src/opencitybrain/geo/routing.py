@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse.csgraph import dijkstra
 
-from opencitybrain.geo.roadgraph import F64, I64, RoadGraph, ragged_ranges
+from opencitybrain.geo.roadgraph import F64, I64, RoadGraph
+from opencitybrain.geo.roadgraph_build import ragged_ranges
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
 # Rows of distances computed per dijkstra call in matrix(): bounds memory to about

@@ -12,7 +12,8 @@ import pyrosm
 import pytest
 
 from opencitybrain.citypack.osm import BBox, read_osm
-from opencitybrain.geo.roadgraph import RoadClass, RoadGraph, haversine_m
+from opencitybrain.geo.roadgraph import RoadClass, RoadGraph
+from opencitybrain.geo.roadgraph_build import haversine_m
 from opencitybrain.geo.routing import Router
 from opencitybrain.kernel.errors import InvalidInput
 

@@ -11,15 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opencitybrain.citypack.cbengine import read_cbengine_roadnet
-from opencitybrain.geo.roadgraph import (
-    ALL_TURNS,
-    RoadClass,
-    RoadGraph,
-    Turn,
-    graph_from_edges,
-    haversine_m,
-    ragged_ranges,
-)
+from opencitybrain.geo.roadgraph import ALL_TURNS, RoadClass, RoadGraph, Turn
+from opencitybrain.geo.roadgraph_build import graph_from_edges, haversine_m, ragged_ranges
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
 ROADNET = Path("/work/shared/data/cities/nanchang/roadnet_cbengine.txt")

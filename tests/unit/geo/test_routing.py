@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opencitybrain.citypack.cbengine import read_cbengine_roadnet
-from opencitybrain.geo.roadgraph import RoadGraph, graph_from_edges
+from opencitybrain.geo.roadgraph import RoadGraph
+from opencitybrain.geo.roadgraph_build import graph_from_edges
 from opencitybrain.geo.routing import Router
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
