@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -103,3 +104,15 @@ def city_outline(counties: Sequence[Region]) -> Polygonal:
     if not counties:
         raise InvalidInput("geo.regions.empty", "区县列表为空", "the list of counties is empty")
     return polygonal(shapely.union_all([county.geometry for county in counties]))
+
+
+def shifted(regions: Sequence[Region], dlon: float, dlat: float) -> list[Region]:
+    """Return the regions moved by (dlon, dlat) degrees, to correct a displaced source."""
+    moved = shapely.transform(
+        np.array([r.geometry for r in regions], dtype=object),
+        lambda xy: xy + np.array([dlon, dlat]),
+    )
+    return [
+        Region(r.code, r.name_zh, r.level, r.parent_code, polygonal(g))
+        for r, g in zip(regions, moved, strict=True)
+    ]
