@@ -53,4 +53,3 @@ def create_app(
     if serve_cockpit:
         mount_cockpit(app, cockpit_dir)
     return app
-

@@ -26,7 +26,7 @@ from opencitybrain.citypack.model import CityPack, PackManifest
 from opencitybrain.citypack.osm import BBox, read_osm
 from opencitybrain.geo.divisions import Divisions, build_divisions
 from opencitybrain.geo.divisions_cache import load_or_build_divisions
-from opencitybrain.geo.regions import Region, load_counties
+from opencitybrain.geo.regions import Region, load_counties, shifted
 from opencitybrain.geo.roadgraph import RoadGraph
 from opencitybrain.kernel.errors import NotFound
 
@@ -86,6 +86,8 @@ def load_pack(
     if manifest.admin is not None:
         report("admin", 0.3)
         counties = tuple(load_counties(folder / manifest.admin.file, manifest.city_code))
+        if manifest.admin.shift is not None:
+            counties = tuple(shifted(counties, *manifest.admin.shift))
         report("divisions", 0.35)
         started = time.perf_counter()
         divisions = _divisions(manifest, counties, graph, cache_dir)

@@ -38,6 +38,15 @@ class FileSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     file: str
 
 
+class AdminSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Name the county-boundary file (TopoJSON) and any correction it needs."""
+
+    file: str
+    # Degrees (lon, lat) added to every boundary coordinate, for sources whose polygons are
+    # displaced from WGS-84 (see the pack's DATA_SOURCES.md for how it was measured).
+    shift: tuple[float, float] | None = None
+
+
 class PackManifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Describe a city pack, as written in its ``pack.toml``."""
 
@@ -47,9 +56,12 @@ class PackManifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     city_code: str
     timezone: str
     roadnet: RoadnetSpec
-    admin: FileSpec | None = None
+    admin: AdminSpec | None = None
     flows: FileSpec | None = None
     center: tuple[float, float] | None = None
+    # English names of the county-level divisions, by GB/T 2260 code (the MCA data has
+    # Chinese names only).
+    county_names_en: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, eq=False)
