@@ -9,18 +9,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from opencitybrain.geo.divisions import Divisions, build_divisions
-from opencitybrain.geo.regions import Region, load_counties
+from opencitybrain.geo.regions import Region, load_counties, shifted
 
 CITIES = Path("/work/shared/data/cities")
 NANCHANG_ADMIN = CITIES / "nanchang" / "admin_360100.json"
 NANCHANG_ROADNET = CITIES / "nanchang" / "roadnet_cbengine.txt"
 ZHENGZHOU_ADMIN = CITIES / "zhengzhou" / "admin_410100.json"
+# The admin polygons sit ~0.125° east and ~0.132° north of the WGS-84 road network; the
+# Nanchang city pack (citypack/packs/nanchang/pack.toml) moves them back by this much.
+NANCHANG_SHIFT = (-0.125, -0.132)
 
 
 @cache
 def nanchang_counties() -> tuple[Region, ...]:
     """Return Nanchang's county-level regions."""
     return tuple(load_counties(NANCHANG_ADMIN, "360100"))
+
+
+@cache
+def nanchang_counties_aligned() -> tuple[Region, ...]:
+    """Return Nanchang's counties moved onto the road network, as the city pack does."""
+    return tuple(shifted(nanchang_counties(), *NANCHANG_SHIFT))
 
 
 @cache
@@ -47,4 +56,4 @@ def nanchang_roads() -> tuple[NDArray[np.float64], ...]:
 @cache
 def nanchang_divisions() -> Divisions:
     """Return Nanchang's generated divisions (seed 0), built once per test run."""
-    return build_divisions(nanchang_counties(), nanchang_roads(), seed=0)
+    return build_divisions(nanchang_counties_aligned(), nanchang_roads(), seed=0)

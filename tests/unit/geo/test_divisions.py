@@ -15,7 +15,12 @@ from opencitybrain.geo.gridcells import MAX_GRIDS_PER_COMMUNITY
 from opencitybrain.geo.regions import Region
 from opencitybrain.kernel.errors import InvalidInput
 
-from .nanchang_data import nanchang_counties, nanchang_divisions, nanchang_roads
+from .nanchang_data import (
+    nanchang_counties,
+    nanchang_counties_aligned,
+    nanchang_divisions,
+    nanchang_roads,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +92,16 @@ def test_sizes_follow_land_use(divisions: Divisions) -> None:
     assert np.median(area[~built_up]) > 3 * np.median(area[built_up])
 
 
+def test_urban_core_districts_get_several_small_streets(divisions: Divisions) -> None:
+    # 东湖区, 西湖区 and 青云谱区 lie under the road network once the boundaries are aligned.
+    for code in ("360102", "360103", "360104"):
+        streets = [s for s in divisions.streets if s.parent_code == code]
+        communities = [c for c in divisions.communities if c.code.startswith(code)]
+        assert len(streets) >= 3, code
+        areas = shapely.area(_metres(divisions, communities)) / 1e6
+        assert 1.0 <= np.median(areas) <= 3.0, code
+
+
 def test_grid_codes_and_numbering(divisions: Divisions) -> None:
     table = divisions.grids
     assert 10_000 < len(table) < 60_000
@@ -131,7 +146,7 @@ def test_split_cells_share_their_square_between_communities(divisions: Divisions
 
 def test_deterministic_per_seed_and_fast(divisions: Divisions) -> None:
     start = time.perf_counter()
-    again = build_divisions(nanchang_counties(), nanchang_roads(), seed=0)
+    again = build_divisions(nanchang_counties_aligned(), nanchang_roads(), seed=0)
     elapsed = time.perf_counter() - start
     assert elapsed < 15.0  # the brief allows ~10 s on two cores; ~2 s measured
     assert [c.code for c in again.communities] == [c.code for c in divisions.communities]
@@ -140,7 +155,7 @@ def test_deterministic_per_seed_and_fast(divisions: Divisions) -> None:
         for a, b in zip(again.communities, divisions.communities, strict=True)
     )
     np.testing.assert_array_equal(again.grids.code, divisions.grids.code)
-    other = build_divisions(nanchang_counties(), nanchang_roads(), seed=1)
+    other = build_divisions(nanchang_counties_aligned(), nanchang_roads(), seed=1)
     assert not all(
         shapely.equals_exact(a.geometry, b.geometry, tolerance=0.0)
         for a, b in zip(other.streets, divisions.streets, strict=False)

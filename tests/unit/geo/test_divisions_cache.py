@@ -15,7 +15,7 @@ from opencitybrain.geo.divisions_cache import (
     save_divisions,
 )
 
-from .nanchang_data import nanchang_counties, nanchang_divisions, nanchang_roads
+from .nanchang_data import nanchang_counties_aligned, nanchang_divisions, nanchang_roads
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
 
 
 def test_key_tracks_every_input() -> None:
-    counties, roads = nanchang_counties(), nanchang_roads()
+    counties, roads = nanchang_counties_aligned(), nanchang_roads()
     key = divisions_key(counties, roads, 0)
     assert key == divisions_key(counties, roads, 0)
     assert key != divisions_key(counties, roads, 1)
@@ -54,7 +54,7 @@ def test_key_tracks_every_input() -> None:
 
 
 def test_load_or_build_uses_the_cache_only_for_the_same_inputs(tmp_path: Path) -> None:
-    counties, roads = nanchang_counties(), nanchang_roads()
+    counties, roads = nanchang_counties_aligned(), nanchang_roads()
     path = tmp_path / "nanchang.npz"
     built = load_or_build_divisions(path, counties, roads, seed=0)
     assert path.exists()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from opencitybrain.geo.lookup import RegionLocator
 from opencitybrain.kernel.errors import InvalidInput
 
-from .nanchang_data import nanchang_counties, nanchang_divisions
+from .nanchang_data import nanchang_counties_aligned, nanchang_divisions
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ _cached: list[RegionLocator] = []
 
 def _locator() -> RegionLocator:
     if not _cached:
-        _cached.append(RegionLocator(nanchang_counties(), nanchang_divisions()))
+        _cached.append(RegionLocator(nanchang_counties_aligned(), nanchang_divisions()))
     return _cached[0]
 
 
@@ -92,7 +92,7 @@ def test_outside_and_nan_points_are_blank(locator: RegionLocator) -> None:
 
 def test_countryside_has_communities_but_no_grid(locator: RegionLocator) -> None:
     # The centre of 安义县, far from the CBEngine road network.
-    found = locator.locate(np.array([115.71]), np.array([28.96]))
+    found = locator.locate(np.array([115.587]), np.array([28.83]))
     assert found.county[0] == "360123"
     assert found.community[0].startswith("360123")
     assert found.grid[0] == ""
@@ -100,15 +100,15 @@ def test_countryside_has_communities_but_no_grid(locator: RegionLocator) -> None
 
 def test_rejects_counties_it_was_not_built_from() -> None:
     with pytest.raises(InvalidInput):
-        RegionLocator(nanchang_counties()[:3], nanchang_divisions())
+        RegionLocator(nanchang_counties_aligned()[:3], nanchang_divisions())
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.floats(min_value=115.5, max_value=116.75, allow_nan=False),
-            st.floats(min_value=28.25, max_value=29.3, allow_nan=False),
+            st.floats(min_value=115.4, max_value=116.6, allow_nan=False),
+            st.floats(min_value=28.1, max_value=29.2, allow_nan=False),
         ),
         min_size=1,
         max_size=40,
@@ -130,8 +130,8 @@ def test_million_points_within_three_seconds(locator: RegionLocator) -> None:
     rng = np.random.default_rng(1)
     n = 1_000_000
     # Half over the built-up road network, half over the whole city's bounding box.
-    lon = np.concatenate((rng.uniform(115.75, 115.99, n // 2), rng.uniform(115.5, 116.7, n // 2)))
-    lat = np.concatenate((rng.uniform(28.595, 28.74, n // 2), rng.uniform(28.28, 29.26, n // 2)))
+    lon = np.concatenate((rng.uniform(115.75, 115.99, n // 2), rng.uniform(115.4, 116.6, n // 2)))
+    lat = np.concatenate((rng.uniform(28.595, 28.74, n // 2), rng.uniform(28.15, 29.13, n // 2)))
     best = np.inf
     for _ in range(2):
         start = time.perf_counter()

@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from opencitybrain.geo.projection import LocalProjection
-from opencitybrain.geo.regions import city_outline, load_counties
+from opencitybrain.geo.regions import city_outline, load_counties, shifted
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
 from .nanchang_data import NANCHANG_ADMIN, ZHENGZHOU_ADMIN, nanchang_counties
@@ -52,3 +52,14 @@ def test_bad_city_codes() -> None:
         load_counties(NANCHANG_ADMIN, "410100")
     with pytest.raises(InvalidInput):
         city_outline([])
+
+
+def test_shifted_moves_every_vertex() -> None:
+    counties = nanchang_counties()
+    moved = shifted(counties, -0.125, -0.132)
+    assert [c.code for c in moved] == [c.code for c in counties]
+    for before, after in zip(counties, moved, strict=True):
+        delta = shapely.get_coordinates(after.geometry) - shapely.get_coordinates(before.geometry)
+        assert delta[:, 0] == pytest.approx(-0.125)
+        assert delta[:, 1] == pytest.approx(-0.132)
+        assert after.name_zh == before.name_zh
