@@ -52,10 +52,10 @@ const STRINGS = {
   county: { zh: "区县", en: "District" },
   roadKmSeries: { zh: "道路里程 (km)", en: "Road length (km)" },
   signalizedSeries: { zh: "信号灯路口", en: "Signalised intersections" },
-  intersectionsCol: { zh: "路口", en: "Junctions" },
+  intersectionsCol: { zh: "路口", en: "Junct." },
   signalizedCol: { zh: "信号", en: "Signals" },
-  roadKmCol: { zh: "里程 km", en: "Road km" },
-  areaCol: { zh: "面积 km²", en: "Area km²" },
+  roadKmCol: { zh: "里程 km", en: "km" },
+  areaCol: { zh: "面积 km²", en: "km²" },
 
   // Map
   layers: { zh: "图层", en: "Layers" },

@@ -88,7 +88,7 @@ function layers(): LayerSpecification[] {
       layout: { visibility: visibility("districts") },
       paint: {
         "fill-color": ["coalesce", ["get", "_color"], COLORS.district] as ExpressionSpecification,
-        "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 0.2, 0.07],
+        "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 0.14, 0.07],
       },
     },
     {

@@ -12,9 +12,16 @@ function renderRoadClasses(el: HTMLElement, ctx: CockpitContext): () => void {
     (a, b) => ROAD_CLASS_ORDER.indexOf(a.class) - ROAD_CLASS_ORDER.indexOf(b.class),
   );
   const total = rows.reduce((sum, r) => sum + r.km, 0);
+  const wrap = document.createElement("div");
+  wrap.className = "chart";
   const chartEl = document.createElement("div");
-  chartEl.className = "chart";
-  el.append(chartEl);
+  chartEl.className = "chart-fill";
+  // The total sits in the donut's hole as HTML: crisper than a canvas label.
+  const totalEl = document.createElement("div");
+  totalEl.className = "donut-center";
+  totalEl.innerHTML = `<b>${formatNum(total, 0)}</b><span>${t("unitKm")}</span>`;
+  wrap.append(chartEl, totalEl);
+  el.append(wrap);
   return mountChart(chartEl, {
     tooltip: { trigger: "item", formatter: "{b}: {c} km ({d}%)", ...TOOLTIP_STYLE },
     legend: {
@@ -35,15 +42,7 @@ function renderRoadClasses(el: HTMLElement, ctx: CockpitContext): () => void {
         radius: ["46%", "66%"],
         center: ["50%", "45%"],
         avoidLabelOverlap: true,
-        label: {
-          show: true,
-          position: "center",
-          formatter: () => `${formatNum(total, 0)}\n${t("unitKm")}`,
-          color: COLORS.text,
-          fontSize: 18,
-          fontWeight: "bold",
-          lineHeight: 22,
-        },
+        label: { show: false },
         labelLine: { show: false },
         itemStyle: { borderColor: COLORS.background, borderWidth: 2 },
         data: rows.map((r) => ({
