@@ -201,3 +201,27 @@ def test_county_without_roads_still_partitions() -> None:
     assert len(result.grids) == 0
     assert 3 <= len(result.streets) <= 15
     _assert_tiles(result, county, list(result.streets))
+
+
+def test_over_full_communities_are_split_below_999_grids(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An 8 km square county wholly built up (roads every 250 m) and a community target
+    # far too large: the first pass gives one community of ~6,400 grids, which must be
+    # re-split until every community has at most 999.
+    import opencitybrain.geo.divisions as module
+
+    monkeypatch.setattr(module, "URBAN_STREET_KM2", 500.0)
+    monkeypatch.setattr(module, "URBAN_COMMUNITY_KM2", 500.0)
+    lon0, lat0, size = 115.85, 28.65, 0.08
+    county = Region(
+        "360102", "东湖区", "county", "360100", shapely.box(lon0, lat0, lon0 + size, lat0 + size)
+    )
+    steps = np.arange(0.0, size + 1e-9, 0.0025)
+    roads = [np.array([[lon0 + s, lat0], [lon0 + s, lat0 + size]]) for s in steps]
+    roads += [np.array([[lon0, lat0 + s], [lon0 + size, lat0 + s]]) for s in steps]
+    result = build_divisions([county], roads)
+    per_community = np.bincount(result.grids.community)
+    assert len(result.communities) >= 7
+    assert per_community.max() <= MAX_GRIDS_PER_COMMUNITY
+    assert per_community.sum() == len(result.grids) > 6000
+    street = result.streets[0]
+    _assert_tiles(result, street, [c for c in result.communities if c.parent_code == street.code])
