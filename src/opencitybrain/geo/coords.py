@@ -36,23 +36,28 @@ _A = 6378245.0
 _EE = 0.00669342162296594323
 # Baidu's angular constant: pi * 3000 / 180.
 _X_PI = np.pi * 3000.0 / 180.0
-# Inverse transforms stop when the forward image is this close to the target (degrees);
+# Inverse transforms stop once the forward image is this close to the target (degrees).
+# The shifts' Jacobians differ from the identity by under 0.02, so the step taken after
+# this check shrinks the error at least fifty-fold: results are within ~2e-10 degrees,
 # far below the 1e-7 deg (~1 cm) the platform promises.
-_TOLERANCE = 1e-10
+_TOLERANCE = 1e-8
 _MAX_ITERATIONS = 30
 
 
 def _as_arrays(lon: Any, lat: Any) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
+    """Return float arrays of at least one dimension, and whether scalars came in."""
     lon_a = np.asarray(lon, dtype=np.float64)
     lat_a = np.asarray(lat, dtype=np.float64)
     if lon_a.shape != lat_a.shape:
         lon_a, lat_a = np.broadcast_arrays(lon_a, lat_a)
-    return lon_a, lat_a, lon_a.ndim == 0
+    scalar = lon_a.ndim == 0
+    # In-place numpy updates need real arrays, so scalars travel as one-element arrays.
+    return np.atleast_1d(lon_a), np.atleast_1d(lat_a), scalar
 
 
 def _wrap(lon: NDArray[np.float64], lat: NDArray[np.float64], scalar: bool) -> tuple[Any, Any]:
     if scalar:
-        return float(lon), float(lat)
+        return float(lon[0]), float(lat[0])
     return lon, lat
 
 
@@ -60,34 +65,58 @@ def out_of_china(lon: Coord, lat: Coord) -> Any:
     """Return True where a point lies outside the box the GCJ-02 shift applies to."""
     lon_a, lat_a, scalar = _as_arrays(lon, lat)
     outside = (lon_a < 72.004) | (lon_a > 137.8347) | (lat_a < 0.8293) | (lat_a > 55.8271)
-    return bool(outside) if scalar else outside
+    return bool(outside[0]) if scalar else outside
+
+
+def _sin_pi(values: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
+    """Return sin(pi * factor * values) with one temporary."""
+    result = values * (np.pi * factor)
+    return np.sin(result, out=result)
 
 
 def _gcj_offset(
     lon: NDArray[np.float64], lat: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return the GCJ-02 shift (dlon, dlat) in degrees at WGS-84 points, zero outside China."""
+    """Return the GCJ-02 shift (dlon, dlat) in degrees at WGS-84 points, zero outside China.
+
+    The published polynomial-plus-sines formula, written with in-place updates: on a
+    million points, numpy temporaries cost as much as the sines themselves.
+    """
     x = lon - 105.0
     y = lat - 35.0
+    xy = x * y
     sqrt_abs_x = np.sqrt(np.abs(x))
-    # The periodic terms shared by both axes.
-    common = (20.0 * np.sin(6.0 * np.pi * x) + 20.0 * np.sin(2.0 * np.pi * x)) * 2.0 / 3.0
-    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x
-    dlat += common
-    dlat += (20.0 * np.sin(np.pi * y) + 40.0 * np.sin(np.pi * y / 3.0)) * 2.0 / 3.0
-    dlat += (160.0 * np.sin(np.pi * y / 12.0) + 320.0 * np.sin(np.pi * y / 30.0)) * 2.0 / 3.0
-    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x
-    dlon += common
-    dlon += (20.0 * np.sin(np.pi * x) + 40.0 * np.sin(np.pi * x / 3.0)) * 2.0 / 3.0
-    dlon += (150.0 * np.sin(np.pi * x / 12.0) + 300.0 * np.sin(np.pi * x / 30.0)) * 2.0 / 3.0
+    # The periodic terms shared by both axes: (20 sin 6πx + 20 sin 2πx) * 2/3.
+    common = _sin_pi(x, 6.0)
+    common += _sin_pi(x, 2.0)
+    common *= 40.0 / 3.0
+    dlat = 2.0 * x
+    dlat += 3.0 * y
+    dlat += 0.2 * y * y
+    dlat += 0.1 * xy
+    dlat += 0.2 * sqrt_abs_x
+    dlat += common - 100.0
+    dlat += _sin_pi(y, 1.0) * (40.0 / 3.0) + _sin_pi(y, 1.0 / 3.0) * (80.0 / 3.0)
+    dlat += _sin_pi(y, 1.0 / 12.0) * (320.0 / 3.0) + _sin_pi(y, 1.0 / 30.0) * (640.0 / 3.0)
+    dlon = x + 2.0 * y
+    dlon += 0.1 * x * x
+    dlon += 0.1 * xy
+    dlon += 0.1 * sqrt_abs_x
+    dlon += common + 300.0
+    dlon += _sin_pi(x, 1.0) * (40.0 / 3.0) + _sin_pi(x, 1.0 / 3.0) * (80.0 / 3.0)
+    dlon += _sin_pi(x, 1.0 / 12.0) * 100.0 + _sin_pi(x, 1.0 / 30.0) * 200.0
     # The shifts above are in metres on the Krasovsky ellipsoid; turn them into degrees.
     rad_lat = np.radians(lat)
-    magic = 1.0 - _EE * np.sin(rad_lat) ** 2
+    sin_lat = np.sin(rad_lat)
+    magic = 1.0 - _EE * sin_lat * sin_lat
     sqrt_magic = np.sqrt(magic)
-    dlat = dlat * 180.0 / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
-    dlon = dlon * 180.0 / (_A / sqrt_magic * np.cos(rad_lat) * np.pi)
+    dlat *= magic * sqrt_magic * (180.0 / (_A * (1.0 - _EE) * np.pi))
+    dlon *= sqrt_magic * (180.0 / (_A * np.pi)) / np.cos(rad_lat)
     outside = out_of_china(lon, lat)
-    return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
+    if np.any(outside):
+        dlon[outside] = 0.0
+        dlat[outside] = 0.0
+    return dlon, dlat
 
 
 def _wgs_to_gcj(
@@ -140,7 +169,7 @@ def wgs84_to_gcj02(lon: Coord, lat: Coord) -> tuple[Coord, Coord]:
 
 
 def gcj02_to_wgs84(lon: Coord, lat: Coord) -> tuple[Coord, Coord]:
-    """Convert GCJ-02 to WGS-84 by iterating the forward shift to below 1e-10 degrees."""
+    """Convert GCJ-02 to WGS-84 by iterating the forward shift to about 1e-10 degrees."""
     lon_a, lat_a, scalar = _as_arrays(lon, lat)
     dlon, dlat = _gcj_offset(lon_a, lat_a)
     result = _invert(_wgs_to_gcj, lon_a, lat_a, lon_a - dlon, lat_a - dlat)
