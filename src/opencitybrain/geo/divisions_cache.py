@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import os
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ def load_divisions(path: str | Path, expected_key: str | None = None) -> Divisio
     try:
         with np.load(Path(path), allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     try:
         meta = json.loads(str(arrays["meta"]))

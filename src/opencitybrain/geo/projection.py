@@ -92,11 +92,11 @@ class LocalProjection:
 
 
 def _transform_geometry(geometry: G, func: Any) -> G:
-    def apply(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _apply(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         x, y = func(coords[:, 0], coords[:, 1])
         return np.column_stack((x, y))
 
     # shapely.transform gathers all coordinates of all geometries into one array, so a
     # whole array of polygons costs a single pyproj call.
-    result: G = shapely.transform(geometry, apply)
+    result: G = shapely.transform(geometry, _apply)
     return result

@@ -76,6 +76,11 @@ def test_missing_or_corrupt_files_load_as_none(tmp_path: Path) -> None:
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a zip file")
     assert load_divisions(broken) is None
+    whole = tmp_path / "whole.npz"
+    save_divisions(nanchang_divisions(), whole)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert load_divisions(truncated) is None
     partial = tmp_path / "partial.npz"
     np.savez(partial, meta=np.array('{"version": 1}'))
     assert load_divisions(partial) is None
