@@ -29,7 +29,7 @@ from opencitybrain.apikit.auth import (
     principal_of,
     require,
 )
-from opencitybrain.apikit.problems import PROBLEM_RESPONSES
+from opencitybrain.apikit.problems import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from opencitybrain.apikit.services import registry
 from opencitybrain.kernel.errors import InvalidInput, Unauthenticated
 from opencitybrain.kernel.events import Context
@@ -111,7 +111,9 @@ def department(dept_id: str, ctx: AccountsReader, accounts: Accounts) -> Departm
     return DepartmentOut.of(accounts.department(dept_id))
 
 
-@router.post("/departments", response_model=DepartmentOut, status_code=201)
+@router.post(
+    "/departments", response_model=DepartmentOut, status_code=201, responses=CONFLICT_RESPONSE
+)
 def create_department(body: DepartmentIn, ctx: AccountsAdmin, accounts: Accounts) -> DepartmentOut:
     """Add a department or district to the org tree."""
     dept = accounts.create_department(
@@ -134,7 +136,7 @@ def user(user_id: str, ctx: AccountsReader, accounts: Accounts) -> UserOut:
     return UserOut.of(accounts.user(user_id))
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, responses=CONFLICT_RESPONSE)
 def create_user(body: UserIn, ctx: AccountsAdmin, accounts: Accounts) -> UserOut:
     """Add a user with roles to a department."""
     created = accounts.create_user(

@@ -15,6 +15,7 @@ from opencitybrain.accounts.model import (
     User,
     permissions_of,
 )
+from opencitybrain.apikit.bodies import StrictBody
 
 
 class DepartmentOut(BaseModel):
@@ -40,12 +41,12 @@ class DepartmentOut(BaseModel):
         )
 
 
-class DepartmentIn(BaseModel):
+class DepartmentIn(StrictBody):
     """A new department."""
 
     id: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
+    name_zh: str = Field(min_length=1, max_length=200, pattern=r"[^\s]")
+    name_en: str = Field(min_length=1, max_length=200, pattern=r"[^\s]")
     kind: DepartmentKind
     parent_id: str | None = Field(None, max_length=64)
     region_code: str | None = Field(None, pattern=r"^\d{6}(\d{3}){0,3}$")
@@ -76,17 +77,17 @@ class UserOut(BaseModel):
         )
 
 
-class UserIn(BaseModel):
+class UserIn(StrictBody):
     """A new user."""
 
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200, pattern=r"[^\s]")
     department_id: str = Field(min_length=2, max_length=64)
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     password: str | None = Field(None, min_length=12, max_length=256)
 
 
-class UserPatch(BaseModel):
+class UserPatch(StrictBody):
     """A change to a user."""
 
     is_active: bool
@@ -144,10 +145,10 @@ class ApiKeyOut(BaseModel):
         )
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(StrictBody):
     """A request for a new API key."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"[^\s]")
     ttl_days: int | None = Field(None, ge=1, le=3650)
 
 

@@ -122,15 +122,15 @@ class SqlAccountStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def _insert(self, stmt: sa.Insert, what: str) -> None:
+    def _insert(self, stmt: sa.Insert, what_zh: str, what_en: str) -> None:
         try:
             with self._engine.begin() as conn:
                 conn.execute(stmt)
         except sa.exc.IntegrityError as exc:
             raise Conflict(
                 "accounts.already_exists",
-                f"{what}已存在或引用无效",
-                f"{what} exists or refs invalid",
+                f"{what_zh}已存在，或引用了不存在的记录",
+                f"the {what_en} exists already or refers to a missing record",
             ) from exc
 
     def add_department(self, dept: Department) -> None:
@@ -144,7 +144,7 @@ class SqlAccountStore:
             region_code=dept.region_code,
             created_at=dept.created_at,
         )
-        self._insert(stmt, "部门 / department ")
+        self._insert(stmt, "部门", "department")
 
     def get_department(self, dept_id: str) -> Department | None:
         """Return a department or None."""
@@ -170,7 +170,7 @@ class SqlAccountStore:
             is_active=user.is_active,
             created_at=user.created_at,
         )
-        self._insert(stmt, "用户 / user ")
+        self._insert(stmt, "用户", "user")
 
     def get_user(self, user_id: str) -> User | None:
         """Return a user by id or None."""
@@ -219,7 +219,7 @@ class SqlAccountStore:
             revoked_at=key.revoked_at,
             last_used_at=key.last_used_at,
         )
-        self._insert(stmt, "密钥 / key ")
+        self._insert(stmt, "密钥", "API key")
 
     def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
         """Return a key record and its secret hash, or None."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from opencitybrain import __version__
 from opencitybrain.apikit.auth import ClockController, ClockReader, Public
+from opencitybrain.apikit.bodies import StrictBody
 from opencitybrain.apikit.problems import PROBLEM_RESPONSES
 from opencitybrain.apikit.services import registry
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, ManualClock, SimulatedClock
@@ -58,7 +59,7 @@ class ClockOut(BaseModel):
     timezone: str
 
 
-class SpeedIn(BaseModel):
+class SpeedIn(StrictBody):
     """A new speed for the simulated clock."""
 
     speed: float = Field(gt=0, le=10_000)

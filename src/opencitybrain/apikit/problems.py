@@ -65,6 +65,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _TITLES[status]}
     for status in (400, 401, 403, 404, 422)
 }
+CONFLICT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _TITLES[409]}
+}
 
 
 def problem(

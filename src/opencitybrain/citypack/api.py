@@ -62,6 +62,10 @@ def intersections(ctx: CityReader, svc: City) -> Response:
     return Response(svc.intersections_geojson(), media_type=GEOJSON, headers=_CACHE)
 
 
+_NUM = r"-?\d{1,3}(\.\d+)?"
+_BBOX_PATTERN = rf"^{_NUM},{_NUM},{_NUM},{_NUM}$"
+
+
 def _bbox(raw: str) -> tuple[float, float, float, float]:
     try:
         w, s, e, n = (float(x) for x in raw.split(","))
@@ -86,7 +90,10 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
 def grids(
     ctx: CityReader,
     svc: City,
-    bbox: Annotated[str, Query(max_length=100, description="west,south,east,north")],
+    bbox: Annotated[
+        str,
+        Query(max_length=100, pattern=_BBOX_PATTERN, description="west,south,east,north"),
+    ],
 ) -> Response:
     """Return the ~100 m management grids (GB/T 30428 codes) inside a bbox."""
     return Response(svc.grids_geojson(_bbox(bbox)), media_type=GEOJSON)

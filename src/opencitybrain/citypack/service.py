@@ -28,7 +28,7 @@ from opencitybrain.geo.projection import LocalProjection
 from opencitybrain.geo.regions import Level, Region
 from opencitybrain.geo.roadgraph import RoadClass
 from opencitybrain.geo.routing import Router
-from opencitybrain.kernel.errors import InvalidInput, NotFound
+from opencitybrain.kernel.errors import NotFound
 
 MAX_GRID_FEATURES = 5000
 # A point further than this from any intersection is not "on the road network".
@@ -219,21 +219,21 @@ class CityService:
         regions = tuple(self.pack.counties) + ((d.streets + d.communities) if d else ())
         return {r.code: r.name_zh for r in regions}
 
-    def snap(self, lon: float, lat: float, what: str) -> int:
-        """Return the intersection nearest a point, refusing points far from any road."""
+    def snap(self, lon: float, lat: float, what: tuple[str, str]) -> int:
+        """Return the intersection nearest a point; NotFound if no road is near it."""
         nodes, dist = self.graph.nearest_nodes([lon], [lat])
         if float(dist[0]) > MAX_SNAP_M:
-            raise InvalidInput(
+            raise NotFound(
                 "city.off_network",
-                f"{what}距最近路口超过 {MAX_SNAP_M:.0f} 米",
-                f"{what} is more than {MAX_SNAP_M:.0f} m from the road network",
+                f"{what[0]}附近 {MAX_SNAP_M:.0f} 米内没有道路",
+                f"no road within {MAX_SNAP_M:.0f} m of the {what[1]}",
             )
         return int(nodes[0])
 
     def route(self, origin: tuple[float, float], dest: tuple[float, float]) -> dict[str, Any]:
         """Return the fastest route between two points as a GeoJSON Feature."""
-        src = self.snap(*origin, what="起点 origin")
-        dst = self.snap(*dest, what="终点 destination")
+        src = self.snap(*origin, what=("起点", "origin"))
+        dst = self.snap(*dest, what=("终点", "destination"))
         route = self.router.fastest_path(src, dst)
         return {
             "type": "Feature",

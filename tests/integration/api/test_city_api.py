@@ -125,7 +125,7 @@ def test_route_from_off_the_network_is_refused(client: TestClient, auth: dict[st
     res = client.get(
         "/api/v1/city/route?from_lon=116.6&from_lat=28.3&to_lon=115.9&to_lat=28.68", headers=auth
     )
-    assert res.status_code == 400
+    assert res.status_code == 404
     assert res.json()["code"] == "city.off_network"
 
 
