@@ -10,10 +10,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opencitybrain.geo.divisions import build_divisions
 from opencitybrain.geo.lookup import RegionLocator
+from opencitybrain.geo.regions import load_counties
 from opencitybrain.kernel.errors import InvalidInput
 
-from .nanchang_data import nanchang_counties_aligned, nanchang_divisions
+from .nanchang_data import ZHENGZHOU_ADMIN, nanchang_counties_aligned, nanchang_divisions
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +143,14 @@ def test_million_points_within_three_seconds(locator: RegionLocator) -> None:
     assert np.mean(found.grid != "") > 0.2
     # Measured ~0.7-1.5 s on two shared cores; the brief asks for about 3 s.
     assert best < 3.0
+
+
+def test_city_without_roads_has_no_grids_but_locates() -> None:
+    counties = load_counties(ZHENGZHOU_ADMIN, "410100")
+    divisions = build_divisions(counties, [])
+    locator = RegionLocator(counties, divisions)
+    # 二七广场 in central Zhengzhou lies in 二七区 (410103).
+    found = locator.locate(np.array([113.665, 0.0]), np.array([34.753, 0.0]))
+    assert found.county.tolist() == ["410103", ""]
+    assert found.community[0].startswith("410103")
+    assert found.grid.tolist() == ["", ""]
