@@ -137,6 +137,25 @@ export function pick(text: Bilingual): string {
   return text[current];
 }
 
+/** Name a place in the current language, falling back to its Chinese name. */
+export function placeName(place: { name_zh: string; name_en?: string | undefined }): string {
+  return current === "en" && place.name_en ? place.name_en : place.name_zh;
+}
+
+const ROAD_CLASS_KEYS: Record<string, StringKey> = {
+  expressway: "legendExpressway",
+  arterial: "legendArterial",
+  collector: "legendCollector",
+  local: "legendLocal",
+};
+
+/** Name a road class the same way everywhere (map legend, charts), else as the API does. */
+export function roadClassName(row: { class: string; name_zh?: string; name_en?: string }): string {
+  const key = ROAD_CLASS_KEYS[row.class];
+  if (key) return t(key);
+  return (current === "en" ? row.name_en : row.name_zh) ?? row.class;
+}
+
 /** Apply the stored language to the document element once at start. */
 export function initLang(): void {
   document.documentElement.lang = current === "zh" ? "zh-CN" : "en";

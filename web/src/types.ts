@@ -52,6 +52,7 @@ export interface CityStats {
 export interface CountySummary {
   code: string;
   name_zh: string;
+  name_en?: string;
   area_km2: number;
   intersections: number;
   signalized: number;

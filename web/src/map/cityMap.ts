@@ -210,7 +210,7 @@ export function createCityMap(container: HTMLElement, city: City): CityMap {
     destroy() {
       destroyed = true;
       stopLocate();
-      districtLabels.clear();
+      districtLabels.destroy();
       map.remove();
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { labelPoint, polygonLabelPoint } from "./geometry";
+import { clipRing, labelPoint, polygonLabelPoint, visibleLabelPoint } from "./geometry";
 
 describe("polygonLabelPoint", () => {
   it("uses the centroid of a square", () => {
@@ -32,5 +32,27 @@ describe("labelPoint", () => {
 
   it("returns null for lines", () => {
     expect(labelPoint({ type: "LineString", coordinates: [[0, 0], [1, 1]] })).toBeNull();
+  });
+});
+
+describe("visibleLabelPoint", () => {
+  const big = {
+    type: "Polygon" as const,
+    coordinates: [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]],
+  };
+
+  it("labels the visible part of a polygon that overflows the view", () => {
+    expect(visibleLabelPoint(big, [8, 8, 20, 20])).toEqual([9, 9]);
+  });
+
+  it("returns null when the polygon is out of view", () => {
+    expect(visibleLabelPoint(big, [11, 11, 20, 20])).toBeNull();
+  });
+
+  it("clips a ring to a box", () => {
+    const ring = clipRing(big.coordinates[0] ?? [], [5, 5, 15, 15]);
+    const xs = ring.map((p) => p[0] ?? 0);
+    expect(Math.min(...xs)).toBe(5);
+    expect(Math.max(...xs)).toBe(10);
   });
 });

@@ -88,3 +88,64 @@ export function labelPoint(geometry: Geometry | null): [number, number] | null {
   }
   return null;
 }
+
+/** Clip a ring to an axis-aligned box (Sutherland–Hodgman); may return fewer than 3 points. */
+export function clipRing(ring: Ring, [w, s, e, n]: [number, number, number, number]): Ring {
+  const edges: [(p: Position) => boolean, (a: Position, b: Position) => Position][] = [
+    [(p) => (p[0] ?? 0) >= w, (a, b) => cutX(a, b, w)],
+    [(p) => (p[0] ?? 0) <= e, (a, b) => cutX(a, b, e)],
+    [(p) => (p[1] ?? 0) >= s, (a, b) => cutY(a, b, s)],
+    [(p) => (p[1] ?? 0) <= n, (a, b) => cutY(a, b, n)],
+  ];
+  let out: Ring = ring;
+  for (const [inside, cut] of edges) {
+    const input = out;
+    out = [];
+    for (let i = 0; i < input.length; i++) {
+      const cur = input[i] ?? [0, 0];
+      const prev = input[(i + input.length - 1) % input.length] ?? [0, 0];
+      if (inside(cur)) {
+        if (!inside(prev)) out.push(cut(prev, cur));
+        out.push(cur);
+      } else if (inside(prev)) {
+        out.push(cut(prev, cur));
+      }
+    }
+    if (out.length === 0) break;
+  }
+  return out;
+}
+
+function cutX([ax = 0, ay = 0]: Position, [bx = 0, by = 0]: Position, x: number): Position {
+  return [x, ay + ((x - ax) / (bx - ax)) * (by - ay)];
+}
+
+function cutY([ax = 0, ay = 0]: Position, [bx = 0, by = 0]: Position, y: number): Position {
+  return [ax + ((y - ay) / (by - ay)) * (bx - ax), y];
+}
+
+/** Choose a label point for the part of a polygon inside a box; null when none shows. */
+export function visibleLabelPoint(
+  geometry: Geometry | null,
+  box: [number, number, number, number],
+): [number, number] | null {
+  if (!geometry) return null;
+  const polys =
+    geometry.type === "Polygon"
+      ? [geometry.coordinates]
+      : geometry.type === "MultiPolygon"
+        ? geometry.coordinates
+        : [];
+  let best: Ring | null = null;
+  let bestArea = 0;
+  for (const poly of polys) {
+    const clipped = clipRing(poly[0] ?? [], box);
+    if (clipped.length < 3) continue;
+    const area = Math.abs(ringArea(clipped));
+    if (area > bestArea) {
+      bestArea = area;
+      best = clipped;
+    }
+  }
+  return best ? polygonLabelPoint([best]) : null;
+}

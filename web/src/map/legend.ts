@@ -1,16 +1,8 @@
 // The map legend: road classes in their colours and the signalised-junction dot.
 
 import type { IControl } from "maplibre-gl";
-import { onLangChange, t, type StringKey } from "../i18n";
+import { onLangChange, roadClassName, t } from "../i18n";
 import { COLORS, ROAD_CLASS_ORDER, ROAD_COLORS } from "../theme";
-import type { RoadClass } from "../types";
-
-const ROAD_LABELS: Record<RoadClass, StringKey> = {
-  expressway: "legendExpressway",
-  arterial: "legendArterial",
-  collector: "legendCollector",
-  local: "legendLocal",
-};
 
 /** A MapLibre control drawing the legend. */
 export class LegendControl implements IControl {
@@ -35,7 +27,7 @@ export class LegendControl implements IControl {
     if (!this.el) return;
     const roads = ROAD_CLASS_ORDER.map(
       (c) =>
-        `<div class="legend-item"><i class="legend-line" style="background:${ROAD_COLORS[c]}"></i>${t(ROAD_LABELS[c])}</div>`,
+        `<div class="legend-item"><i class="legend-line" style="background:${ROAD_COLORS[c]}"></i>${roadClassName({ class: c })}</div>`,
     ).join("");
     this.el.innerHTML = `${roads}<div class="legend-item"><i class="legend-dot" style="background:${COLORS.signal}"></i>${t("legendSignal")}</div>`;
   }

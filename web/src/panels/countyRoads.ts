@@ -2,7 +2,7 @@
 
 import { mountChart, TOOLTIP_STYLE } from "../charts";
 import type { CockpitContext } from "../context";
-import { bi, t } from "../i18n";
+import { bi, placeName, t } from "../i18n";
 import { COLORS } from "../theme";
 import { registerPanel } from "./registry";
 
@@ -41,7 +41,7 @@ function renderCountyRoads(el: HTMLElement, ctx: CockpitContext): () => void {
     ],
     yAxis: {
       type: "category",
-      data: rows.map((r) => r.name_zh),
+      data: rows.map((r) => placeName(r)),
       axisLine,
       axisTick: { show: false },
       axisLabel: { color: COLORS.text, interval: 0 },

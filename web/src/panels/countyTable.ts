@@ -2,7 +2,7 @@
 
 import type { CockpitContext } from "../context";
 import { esc, formatInt, formatNum } from "../format";
-import { bi, t } from "../i18n";
+import { bi, placeName, t } from "../i18n";
 import { registerPanel } from "./registry";
 
 function renderCountyTable(el: HTMLElement, ctx: CockpitContext): void {
@@ -22,7 +22,7 @@ function renderCountyTable(el: HTMLElement, ctx: CockpitContext): void {
         ${rows
           .map(
             (r) => `<tr data-code="${esc(r.code)}">
-              <td><span class="county-name">${esc(r.name_zh)}</span><span class="county-code">${esc(r.code)}</span></td>
+              <td><span class="county-name">${esc(placeName(r))}</span><span class="county-code">${esc(r.code)}</span></td>
               <td class="num">${formatNum(r.area_km2, 0)}</td>
               <td class="num">${formatInt(r.intersections)}</td>
               <td class="num signal">${formatInt(r.signalized)}</td>

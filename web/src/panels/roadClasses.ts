@@ -3,7 +3,7 @@
 import { mountChart, TOOLTIP_STYLE } from "../charts";
 import type { CockpitContext } from "../context";
 import { formatNum } from "../format";
-import { bi, t } from "../i18n";
+import { bi, roadClassName, t } from "../i18n";
 import { COLORS, ROAD_CLASS_ORDER, ROAD_COLORS } from "../theme";
 import { registerPanel } from "./registry";
 
@@ -32,7 +32,7 @@ function renderRoadClasses(el: HTMLElement, ctx: CockpitContext): () => void {
       itemGap: 14,
       textStyle: { color: COLORS.text },
       formatter: (name: string) => {
-        const row = rows.find((r) => (ctx.lang === "zh" ? r.name_zh : r.name_en) === name);
+        const row = rows.find((r) => roadClassName(r) === name);
         return row ? `${name}  ${formatNum(row.km, 0)} km` : name;
       },
     },
@@ -46,7 +46,7 @@ function renderRoadClasses(el: HTMLElement, ctx: CockpitContext): () => void {
         labelLine: { show: false },
         itemStyle: { borderColor: COLORS.background, borderWidth: 2 },
         data: rows.map((r) => ({
-          name: ctx.lang === "zh" ? r.name_zh : r.name_en,
+          name: roadClassName(r),
           value: Math.round(r.km * 10) / 10,
           itemStyle: { color: ROAD_COLORS[r.class] },
         })),
