@@ -259,3 +259,7 @@ def users_create_key(
 def version() -> None:
     """Print the version."""
     console.print(__version__)
+
+
+if __name__ == "__main__":
+    app()

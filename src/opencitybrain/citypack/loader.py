@@ -77,26 +77,26 @@ def load_pack(
     manifest = read_manifest(folder)
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-    report("roadnet", 0.0)
+    report("读取路网 / reading the road network", 0.0)
     started = time.perf_counter()
     graph = _graph(manifest, folder, cache_dir)
     log.info("city pack %s: road graph in %.3f s", manifest.name, time.perf_counter() - started)
     counties: tuple[Region, ...] = ()
     divisions: Divisions | None = None
     if manifest.admin is not None:
-        report("admin", 0.3)
+        report("读取行政区划 / reading the county boundaries", 0.3)
         counties = tuple(load_counties(folder / manifest.admin.file, manifest.city_code))
         if manifest.admin.shift is not None:
             counties = tuple(shifted(counties, *manifest.admin.shift))
-        report("divisions", 0.35)
+        report("街道、社区与网格 / streets, communities and grids", 0.35)
         started = time.perf_counter()
         divisions = _divisions(manifest, counties, graph, cache_dir)
         log.info("city pack %s: divisions in %.3f s", manifest.name, time.perf_counter() - started)
     flows: CBEngineFlows | None = None
     if manifest.flows is not None:
-        report("flows", 0.85)
+        report("读取交通需求 / reading the traffic demand", 0.85)
         flows = read_cbengine_flows(folder / manifest.flows.file, graph)
-    report("done", 1.0)
+    report("城市包就绪 / city pack loaded", 1.0)
     return CityPack(manifest, folder, graph, counties, divisions, flows)
 
 
