@@ -9,7 +9,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/package-
 PORT ?= 8000
 SPEED ?= 60
 
-.PHONY: setup demo test check lint typecheck contracts unit bench clean chromium
+.PHONY: setup demo test check lint typecheck contracts unit webtest bench clean chromium
 
 setup: $(STAMP)/venv $(COCKPIT) chromium ## Install everything (idempotent)
 
@@ -25,11 +25,12 @@ $(COCKPIT): $(WEB_SOURCES)
 	@command -v npm >/dev/null || { echo "需要 Node.js 与 npm / Node.js and npm are required"; exit 1; }
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-chromium: ## Debian's chromium for the browser tests, when missing
-	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
-	  echo "installing Debian chromium…"; \
+chromium: ## Debian's chromium (browser tests) and a CJK font (Chinese in screenshots), when missing
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/wqy; } || { \
+	  echo "installing Debian chromium and fonts-wqy-microhei…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
 
 demo: setup ## Run the demo city: cockpit at http://127.0.0.1:$(PORT)
 	$(BIN)/citybrain demo --port $(PORT) --speed $(SPEED)
@@ -47,7 +48,10 @@ contracts: $(STAMP)/venv
 unit: setup
 	$(BIN)/pytest -q -p no:cacheprovider
 
-check: lint typecheck contracts unit ## Lint, types, architecture contracts, all tests
+webtest: $(COCKPIT)
+	cd web && npm test
+
+check: lint typecheck contracts webtest unit ## Lint, types, architecture contracts, all tests
 
 test: setup check ## Set up everything, then lint, types, contracts and the whole test suite
 

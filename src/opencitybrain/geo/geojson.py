@@ -51,7 +51,7 @@ def region_feature(region: Region) -> dict[str, Any]:
         "id": region.code,
         "properties": {
             "code": region.code,
-            "name": region.name_zh,
+            "name_zh": region.name_zh,
             "level": region.level,
             "parent_code": region.parent_code,
         },

@@ -49,7 +49,7 @@ def test_region_feature_of_a_real_county() -> None:
     assert feature["id"] == "360102"
     assert feature["properties"] == {
         "code": "360102",
-        "name": "东湖区",
+        "name_zh": "东湖区",
         "level": "county",
         "parent_code": "360100",
     }

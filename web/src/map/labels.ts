@@ -22,7 +22,7 @@ function mergeByCode(data: FeatureCollection<Geometry>): Map<string, { name: str
     const props = f.properties ?? {};
     const code = String(props.code ?? "");
     // The brief names the property `name_zh`; accept `name` too.
-    const name = String(props.name_zh ?? props.name ?? "");
+    const name = String(props.name_zh ?? "");
     if (!code || !name || !f.geometry) continue;
     const entry = out.get(code) ?? { name, polys: [] };
     if (f.geometry.type === "Polygon") entry.polys.push(f.geometry.coordinates);
