@@ -20,6 +20,8 @@ from opencitybrain.accounts.model import Role
 from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
 from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.bootstrap import Platform, build_platform, make_clock, open_accounts
+from opencitybrain.citypack.loader import available_packs, load_pack
+from opencitybrain.citypack.service import CityService
 from opencitybrain.kernel.clock import RealClock
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
@@ -31,6 +33,8 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 users_app = typer.Typer(help="用户与密钥 / users and API keys", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+pack_app = typer.Typer(help="城市包 / city packs", no_args_is_help=True)
+app.add_typer(pack_app, name="pack")
 console = Console()
 
 
@@ -253,6 +257,45 @@ def users_create_key(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(key)
+
+
+@pack_app.command("list")
+def pack_list() -> None:
+    """List the built-in city packs."""
+    for name in available_packs():
+        console.print(name)
+
+
+@pack_app.command("info")
+def pack_info(
+    name_or_path: Annotated[str, typer.Argument(help="内置名称或目录 / built-in name or folder")],
+) -> None:
+    """Load a city pack and print what is in it, with a boundary-alignment check."""
+    settings = _settings()
+    try:
+        pack = load_pack(name_or_path, cache_dir=settings.data_dir / "cache")
+    except CityBrainError as exc:
+        console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(1) from exc
+    summary = CityService(pack).summary
+    table = Table(
+        f"{pack.manifest.name_zh} {pack.manifest.name_en} ({pack.manifest.city_code})", ""
+    )
+    for key, value in summary["stats"].items():
+        table.add_row(key, f"{value:,}")
+    console.print(table)
+    inside = sum(c["intersections"] for c in summary["counties"])
+    share = inside / max(1, summary["stats"]["intersections"])
+    colour = "green" if share > 0.95 or not pack.counties else "yellow"
+    console.print(
+        f"[{colour}]路口落在区县边界内的比例 / intersections inside the county boundaries: "
+        f"{share:.1%}[/{colour}]"
+    )
+    if pack.counties and share <= 0.95:
+        console.print(
+            "边界与路网可能错位：见 docs/citypack.md 的 shift 设置 / boundaries and roads may be "
+            "misaligned: see `shift` in docs/citypack.md"
+        )
 
 
 @app.command()
