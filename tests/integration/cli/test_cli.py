@@ -104,3 +104,15 @@ def test_demo_process_serves_the_city(tmp_path: Path) -> None:
         proc.wait(timeout=20)
         reader.join(timeout=5)
     assert proc.returncode in (0, -15)
+
+
+def test_pack_info_checks_alignment(data_env: Path) -> None:
+    res = runner.invoke(app, ["pack", "list"])
+    assert "nanchang" in res.stdout.split()
+    res = runner.invoke(app, ["pack", "info", "nanchang"])
+    assert res.exit_code == 0, res.stdout
+    assert "2,067" in res.stdout
+    assert "100.0%" in res.stdout  # every intersection inside a (shifted) county
+    res = runner.invoke(app, ["pack", "info", "atlantis"])
+    assert res.exit_code == 1
+    assert "找不到城市包" in res.stdout
