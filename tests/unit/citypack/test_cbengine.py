@@ -18,7 +18,14 @@ from opencitybrain.citypack.cbengine import (
 from opencitybrain.geo.roadgraph import RoadClass, RoadGraph
 from opencitybrain.kernel.errors import InvalidInput
 
-NANCHANG = Path("/work/shared/data/cities/nanchang")
+NANCHANG = (
+    Path(__file__).resolve().parents[3]
+    / "src"
+    / "opencitybrain"
+    / "citypack"
+    / "packs"
+    / "nanchang"
+)
 
 # A tiny valid network: three intersections, two two-way roads, one signal.
 TINY = """3

@@ -11,10 +11,11 @@ from numpy.typing import NDArray
 from opencitybrain.geo.divisions import Divisions, build_divisions
 from opencitybrain.geo.regions import Region, load_counties, shifted
 
-CITIES = Path("/work/shared/data/cities")
-NANCHANG_ADMIN = CITIES / "nanchang" / "admin_360100.json"
-NANCHANG_ROADNET = CITIES / "nanchang" / "roadnet_cbengine.txt"
-ZHENGZHOU_ADMIN = CITIES / "zhengzhou" / "admin_410100.json"
+ROOT = Path(__file__).resolve().parents[3]
+PACK = ROOT / "src" / "opencitybrain" / "citypack" / "packs" / "nanchang"
+NANCHANG_ADMIN = PACK / "admin_360100.json"
+NANCHANG_ROADNET = PACK / "roadnet_cbengine.txt"
+ZHENGZHOU_ADMIN = ROOT / "tests" / "fixtures" / "zhengzhou" / "admin_410100.json"
 # The admin polygons sit ~0.125° east and ~0.132° north of the WGS-84 road network; the
 # Nanchang city pack (citypack/packs/nanchang/pack.toml) moves them back by this much.
 NANCHANG_SHIFT = (-0.125, -0.132)

@@ -15,7 +15,15 @@ from opencitybrain.geo.roadgraph import ALL_TURNS, RoadClass, RoadGraph, Turn
 from opencitybrain.geo.roadgraph_build import graph_from_edges, haversine_m, ragged_ranges
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
-ROADNET = Path("/work/shared/data/cities/nanchang/roadnet_cbengine.txt")
+ROADNET = (
+    Path(__file__).resolve().parents[3]
+    / "src"
+    / "opencitybrain"
+    / "citypack"
+    / "packs"
+    / "nanchang"
+    / "roadnet_cbengine.txt"
+)
 
 
 @cache

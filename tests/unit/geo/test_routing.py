@@ -17,7 +17,15 @@ from opencitybrain.geo.roadgraph_build import graph_from_edges
 from opencitybrain.geo.routing import Router
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 
-ROADNET = Path("/work/shared/data/cities/nanchang/roadnet_cbengine.txt")
+ROADNET = (
+    Path(__file__).resolve().parents[3]
+    / "src"
+    / "opencitybrain"
+    / "citypack"
+    / "packs"
+    / "nanchang"
+    / "roadnet_cbengine.txt"
+)
 NODES = st.integers(0, 2066)
 
 
