@@ -15,7 +15,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import nats
@@ -37,6 +37,13 @@ NATS_URL = os.environ.get("CITYBRAIN_TEST_NATS_URL", "nats://127.0.0.1:4222")
 # concurrent runs against the same servers never see each other's data.
 RUN_ID = secrets.token_hex(4)
 _counter = itertools.count(1)
+# nats-py retries the first connect forever unless attempts are capped (0 means no cap).
+_ONE_TRY: dict[str, Any] = {
+    "connect_timeout": 3,
+    "max_reconnect_attempts": 1,
+    "reconnect_time_wait": 0.1,
+    "allow_reconnect": False,
+}
 
 
 def service_missing(service: str, reason: str) -> NoReturn:
@@ -126,7 +133,7 @@ def sql_engine(sql_url: str) -> Iterator[sa.Engine]:
 
 
 async def _delete_streams(url: str, *, prefix: str) -> None:
-    nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=0)
+    nc = await nats.connect(url, **_ONE_TRY)
     try:
         js = nc.jetstream()
         for info in await js.streams_info():
@@ -137,7 +144,7 @@ async def _delete_streams(url: str, *, prefix: str) -> None:
 
 
 async def _probe_nats(url: str) -> None:
-    nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=0)
+    nc = await nats.connect(url, **_ONE_TRY)
     try:
         await nc.jetstream().account_info()
     finally:
@@ -171,7 +178,7 @@ class NatsTarget:
 
     async def cleanup(self) -> None:
         """Delete this target's stream."""
-        nc = await nats.connect(self.url, connect_timeout=3, max_reconnect_attempts=0)
+        nc = await nats.connect(self.url, **_ONE_TRY)
         try:
             await nc.jetstream().delete_stream(self.stream)
         except NotFoundError:
