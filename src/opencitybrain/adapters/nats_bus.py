@@ -9,7 +9,6 @@ a group one durable consumer whose members share the events (see ``nats_consumer
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -23,6 +22,7 @@ from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from opencitybrain.adapters.nats_consumer import ConsumerSettings, NatsSubscription
+from opencitybrain.adapters.nats_publish import publish_pipelined
 from opencitybrain.adapters.sql import redact
 from opencitybrain.kernel.bus import Handler, Subscription, validate_pattern
 from opencitybrain.kernel.errors import InvalidInput, Unavailable
@@ -150,31 +150,16 @@ class NatsBus:
     async def publish_many(self, events: Iterable[CloudEvent]) -> None:
         """Publish events pipelined, then wait for every ack; retrying the batch is safe."""
         self._check_open()
-        futures: list[asyncio.Future[Any]] = []
+        # Encode everything first, so a bad event fails the call before anything is sent.
+        messages = [self._message(event) for event in events]
         try:
-            for event in events:
-                subject, payload, headers = self._message(event)
-                futures.append(
-                    await self._js.publish_async(
-                        subject, payload, stream=self._stream, headers=headers
-                    )
-                )
-            done, pending = await asyncio.wait(futures, timeout=self._timeout)
+            await publish_pipelined(self._nc, self._stream, messages, self._timeout)
+        except Unavailable:
+            raise
         except Exception as exc:
-            for future in futures:
-                future.cancel()
             raise _unavailable(
                 "bus.publish_failed", "事件发布失败", "publishing failed", exc
             ) from exc
-        for future in pending:
-            future.cancel()
-        failed = len(pending) + sum(1 for f in done if f.exception() is not None)
-        if failed:
-            raise Unavailable(
-                "bus.publish_failed",
-                f"{len(futures)} 个事件中有 {failed} 个未被确认",
-                f"{failed} of {len(futures)} events were not acknowledged",
-            )
 
     def _message(self, event: CloudEvent) -> tuple[str, bytes, dict[str, str]]:
         try:

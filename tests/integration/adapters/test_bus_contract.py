@@ -251,6 +251,24 @@ async def test_nats_publish_many_delivers_all_in_order(nats_bus: NatsBus) -> Non
 
 
 @pytest.mark.nats
+async def test_nats_event_outside_the_stream_is_unavailable(nats_target: Any) -> None:
+    bus = await NatsBus.connect(
+        nats_target.url, stream=nats_target.stream, subjects=("city.test.>",),
+        prefix=nats_target.prefix, storage="memory", timeout_s=2,
+    )  # fmt: skip
+    try:
+        stray = event("city.other.thing.happened")
+        with pytest.raises(Unavailable):
+            await bus.publish(stray)
+        with pytest.raises(Unavailable) as info:
+            await bus.publish_many([event(data=1), stray, event(data=2)])
+        assert "1 of 3" in info.value.message_en
+    finally:
+        await bus.close()
+        await nats_target.cleanup()
+
+
+@pytest.mark.nats
 async def test_nats_bad_payload_is_dropped_and_loop_goes_on(
     nats_bus: NatsBus, nats_target: Any
 ) -> None:
@@ -275,6 +293,49 @@ async def test_nats_handler_failure_is_redelivered(nats_bus: NatsBus) -> None:
     await nats_bus.publish(event(data="retry me"))
     await wait_until(lambda: rec.data == ["retry me"])
     assert rec.calls == 2
+
+
+@pytest.mark.nats
+async def test_nats_group_is_shared_across_connections(nats_target: Any) -> None:
+    # Two connections stand for two worker processes of the same service.
+    buses = [await nats_target.connect(), await nats_target.connect()]
+    try:
+        members = [Recorder(), Recorder()]
+        for bus, member in zip(buses, members, strict=True):
+            await bus.subscribe("city.test.job.queued", member, group="workers")
+        await buses[0].publish_many(event("city.test.job.queued", data=i) for i in range(60))
+        await wait_until(lambda: sum(len(m.events) for m in members) >= 60)
+        await asyncio.sleep(0.1)
+        assert sorted(members[0].data + members[1].data) == list(range(60))
+        assert members[0].events
+        assert members[1].events
+    finally:
+        for bus in buses:
+            await bus.close()
+        await nats_target.cleanup()
+
+
+@pytest.mark.nats
+async def test_nats_slow_handler_is_not_redelivered(nats_target: Any) -> None:
+    bus = await NatsBus.connect(
+        nats_target.url, stream=nats_target.stream, prefix=nats_target.prefix,
+        storage="memory", ack_wait_s=1.0,
+    )  # fmt: skip
+    calls = 0
+
+    async def slow(_ev: CloudEvent) -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(2.5)  # well past ack_wait: only progress reports keep it
+
+    try:
+        await bus.subscribe("city.test.thing.happened", slow)
+        await bus.publish(event())
+        await asyncio.sleep(3.5)
+        assert calls == 1
+    finally:
+        await bus.close()
+        await nats_target.cleanup()
 
 
 @pytest.mark.nats
