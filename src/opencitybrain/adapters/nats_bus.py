@@ -199,7 +199,7 @@ class NatsBus:
         try:
             info = await _ensure_consumer(self._js, self._stream, config)
             sub = NatsSubscription(self, pattern, handler, group, info.name, self._settings)
-            await sub.start(self._js, self._stream, info.config)
+            await sub.start(self._nc, self._js, self._stream, info.config)
         except Exception as exc:
             raise _unavailable(
                 "bus.subscribe_failed", "订阅失败", f"subscribing to {pattern} failed", exc

@@ -75,11 +75,14 @@ class NatsSubscription:
         self._watchdog: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
 
-    async def start(self, js: Any, stream: str, config: Any) -> None:
+    async def start(self, nc: Any, js: Any, stream: str, config: Any) -> None:
         """Bind to the consumer's deliver subject and start handling messages."""
         self._psub = await js.subscribe_bind(
             stream=stream, config=config, consumer=self.consumer, cb=self._on_msg, manual_ack=True
         )
+        # A round trip, so the server knows our interest before subscribe() returns; else
+        # the first events of a group could all go to members that registered earlier.
+        await nc.flush()
         self._watchdog = asyncio.create_task(
             self._keep_alive(), name=f"bus-watchdog:{self.pattern}"
         )
