@@ -58,7 +58,8 @@ class Harness:
 
     quick: bool = False
     figures: list[Figure] = field(default_factory=list)
-    console: Console = field(default_factory=Console)
+    # Wide enough to read when the output goes to a file or a CI log.
+    console: Console = field(default_factory=lambda: Console(width=180))
 
     def time(self, fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> Timing:
         """Run ``fn`` ``warmup`` times unmeasured, then ``repeat`` times measured."""
@@ -108,8 +109,16 @@ class Harness:
         table = Table(title="OpenCityBrain benchmarks" + (" (quick sizes)" if self.quick else ""))
         for col in ("group", "figure", "value", "unit", "vs baseline", "note"):
             table.add_column(col)
+        baselines = {(f.group, f.baseline) for f in self.figures if f.baseline}
         for fig in self.figures:
             r = self.ratio(fig)
-            vs = f"{r:.2f}× better than {fig.baseline}" if r is not None else "baseline"
+            if r is not None:
+                vs = (
+                    f"{r:.2f}× better than {fig.baseline}"
+                    if r >= 1
+                    else f"{1 / r:.1f}× worse than {fig.baseline}"
+                )
+            else:
+                vs = "baseline" if (fig.group, fig.name) in baselines else "—"
             table.add_row(fig.group, fig.name, f"{fig.value:,.3f}", fig.unit, vs, fig.note)
         self.console.print(table)
