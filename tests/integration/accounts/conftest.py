@@ -1,14 +1,15 @@
+"""Fixtures for the accounts tests: the service on each SQL engine, with a seeded org."""
+
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from opencitybrain.accounts.model import DepartmentKind, Role
 from opencitybrain.accounts.service import AccountService
 from opencitybrain.accounts.store import SqlAccountStore
 from opencitybrain.accounts.tokens import TokenSigner
 from opencitybrain.adapters.migrate import upgrade
-from opencitybrain.adapters.sql import make_engine
 from opencitybrain.kernel.clock import ManualClock
 from opencitybrain.kernel.events import Context
 
@@ -22,8 +23,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def accounts(tmp_path: Path, clock: ManualClock) -> AccountService:
-    engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
+def accounts(sql_engine: sa.Engine, clock: ManualClock) -> AccountService:
+    """Return the account service on a migrated database, once per SQL engine."""
+    engine = sql_engine
     upgrade(engine)
     svc = AccountService(SqlAccountStore(engine), clock, TokenSigner("k" * 40, 600))
     sys = Context.system()
