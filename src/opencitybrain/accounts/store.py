@@ -1,9 +1,13 @@
-"""The accounts store: its port and the SQL implementation (SQLite and PostgreSQL)."""
+"""The accounts store: its port and the SQL implementation (SQLite and PostgreSQL).
+
+Engines come from ``adapters.sql.make_engine``, which hands back aware UTC datetimes on
+both engines.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -73,13 +77,6 @@ class AccountStore(Protocol):
         ...
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _dept(row: sa.Row[Any]) -> Department:
     return Department(
         id=row.id,
@@ -88,7 +85,7 @@ def _dept(row: sa.Row[Any]) -> Department:
         kind=DepartmentKind(row.kind),
         parent_id=row.parent_id,
         region_code=row.region_code,
-        created_at=_utc(row.created_at) or row.created_at,
+        created_at=row.created_at,
     )
 
 
@@ -100,7 +97,7 @@ def _user(row: sa.Row[Any]) -> User:
         department_id=row.department_id,
         roles=frozenset(Role(r) for r in row.roles),
         is_active=bool(row.is_active),
-        created_at=_utc(row.created_at) or row.created_at,
+        created_at=row.created_at,
     )
 
 
@@ -109,10 +106,10 @@ def _key(row: sa.Row[Any]) -> ApiKey:
         id=row.id,
         user_id=row.user_id,
         name=row.name,
-        created_at=_utc(row.created_at) or row.created_at,
-        expires_at=_utc(row.expires_at),
-        revoked_at=_utc(row.revoked_at),
-        last_used_at=_utc(row.last_used_at),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
     )
 
 
