@@ -124,6 +124,7 @@ async def build_platform(
     city = CityService(pack)
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
+    health.add("bus", bus.healthy)
     platform = Platform(settings, clock, engine, bus, pack, accounts, city)
     for service in (accounts, city, health):
         platform.services.add(service)

@@ -218,6 +218,10 @@ class NatsBus:
         except Exception as exc:
             log.warning("could not delete consumer %s: %s", name, exc)
 
+    def healthy(self) -> bool:
+        """Tell whether the bus is open and connected to NATS."""
+        return not self._closed and bool(self._nc.is_connected)
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("bus is closed")

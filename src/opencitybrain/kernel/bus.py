@@ -72,6 +72,10 @@ class Bus(Protocol):
         """Stop all deliveries and release resources."""
         ...
 
+    def healthy(self) -> bool:
+        """Tell whether the bus can take events now (for health checks)."""
+        ...
+
 
 @dataclass(eq=False)
 class _LocalSub:
@@ -158,6 +162,10 @@ class InProcessBus:
         if sub.task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await sub.task
+
+    def healthy(self) -> bool:
+        """Tell whether the bus is open."""
+        return not self._closed
 
     async def drain(self, within_s: float = 5.0) -> None:
         """Wait until every queued event has been handled, at most ``within_s`` seconds."""

@@ -141,7 +141,7 @@ def test_unknown_path_and_method_are_problems(client: TestClient, auth: dict[str
 def test_health_and_clock(client: TestClient, auth: dict[str, str], tokens: dict[str, str]) -> None:
     health = client.get("/api/v1/health").json()
     assert health["status"] == "ok"
-    assert health["checks"]["database"] is True
+    assert health["checks"] == {"database": True, "bus": True}
     clock = client.get("/api/v1/clock", headers=auth).json()
     assert clock["mode"] == "simulated"
     assert clock["speed"] == 60
