@@ -24,6 +24,10 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.TOO_LARGE: 413,
+    ErrorKind.NOT_ACCEPTABLE: 406,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.NOT_IMPLEMENTED: 501,
     ErrorKind.UNAVAILABLE: 503,
     ErrorKind.INTERNAL: 500,
 }
@@ -35,9 +39,12 @@ _TITLES = {
     404: "未找到 / Not found",
     405: "方法不允许 / Method not allowed",
     409: "冲突 / Conflict",
+    406: "无可接受的表示 / Not acceptable",
     413: "内容过大 / Too large",
+    415: "不支持的媒体类型 / Unsupported media type",
     422: "参数校验失败 / Validation failed",
     500: "内部错误 / Internal error",
+    501: "未实现 / Not implemented",
     503: "服务不可用 / Unavailable",
 }
 

@@ -20,6 +20,10 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     TOO_LARGE = "too_large"
+    NOT_ACCEPTABLE = "not_acceptable"  # no representation the caller accepts
+    UNSUPPORTED_MEDIA = "unsupported_media"  # a body in a format not taken
+    UNPROCESSABLE = "unprocessable"  # well-formed, but the operation is not supported
+    NOT_IMPLEMENTED = "not_implemented"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
