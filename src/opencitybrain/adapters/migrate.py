@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 
 from opencitybrain.accounts import tables as accounts_tables
 from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.context import tables as context_tables
 from opencitybrain.kernel.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # Add each capability's MetaData here when it gains tables.
 TARGET_METADATA: list[sa.MetaData] = [
     accounts_tables.metadata,
+    context_tables.metadata,
 ]
 
 # An arbitrary constant: every process upgrading the same PostgreSQL database takes this
