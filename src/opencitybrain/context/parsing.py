@@ -1,0 +1,355 @@
+"""Parse NGSI-LD request bodies (normalized or concise) into the expanded entity model.
+
+Every rule broken raises BadRequestData naming the member (``status.observedAt``,
+``location``) and the reason. System members (createdAt, modifiedAt, deletedAt,
+instanceId) sent by a client are ignored, as the spec says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opencitybrain.context.errors import BadRequestData
+from opencitybrain.context.geoproperty import geometry_problem, looks_like_geometry
+from opencitybrain.context.jsonld import NGSI_LD, CompiledContext, ContextResolver, ContextValue
+from opencitybrain.context.model import (
+    NGSI_LD_NULL,
+    RELATIONSHIP_KINDS,
+    VALUE_MEMBER,
+    Attribute,
+    AttrKind,
+    Entity,
+    parse_datetime,
+    stamp,
+)
+
+_KIND_OF_IRI = {NGSI_LD + kind.value: kind for kind in AttrKind}
+# Concise attributes are recognised by their value member; "value" means Property here.
+_KIND_OF_MEMBER = {
+    member: kind for kind, member in VALUE_MEMBER.items() if kind is not AttrKind.GEO_PROPERTY
+}
+_VALUE_MEMBERS = frozenset(_KIND_OF_MEMBER)
+_SYSTEM = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
+_PROHIBITED = frozenset(
+    {"@context", "@id", "@type", "entity", "entityList", "lang", "id", "scope"}
+    | {"previousValue", "previousObject", "previousLanguageMap", "previousVocab"}
+    | {"previousJson", "previousValueList", "previousObjectList"}
+)
+_META = frozenset({"type", "observedAt", "unitCode", "datasetId", "objectType", "expiresAt"})
+_RESERVED_NAMES = _VALUE_MEMBERS | _SYSTEM | _PROHIBITED | _META
+_UNIT_KINDS = frozenset({AttrKind.PROPERTY, AttrKind.GEO_PROPERTY, AttrKind.LIST_PROPERTY})
+_GEO_ONLY = frozenset(NGSI_LD + n for n in ("location", "observationSpace", "operationSpace"))
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f<>\"'=;()]")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+_SCOPE = re.compile(r"^/[^/\s#+]+(?:/[^/\s#+]+)*$")
+_LANG = re.compile(r"^(?:@none|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A partial entity from a merge or append body; ``scope=()`` asks to delete scopes."""
+
+    id: str | None = None
+    types: tuple[str, ...] = ()
+    scope: tuple[str, ...] | None = None
+    attrs: dict[str, list[Attribute]] = field(default_factory=dict)
+
+
+def is_uri(value: Any) -> bool:
+    """Tell whether a value is an absolute URI string, as entity ids must be."""
+    return isinstance(value, str) and _URI.match(value) is not None
+
+
+def parse_entity(
+    payload: Any,
+    resolver: ContextResolver,
+    context: ContextValue | CompiledContext = None,
+    *,
+    now: datetime | None = None,
+) -> Entity:
+    """Return the entity of a create/replace body; stamp createdAt/modifiedAt if ``now``."""
+    parser = _Parser(_compiled(payload, resolver, context), allow_null=False, now=now)
+    fragment = parser.fragment(payload, need_id=True)
+    return Entity(
+        id=fragment.id or "",
+        types=fragment.types,
+        attrs=fragment.attrs,
+        scope=fragment.scope or (),
+        created_at=now,
+        modified_at=now,
+    )
+
+
+def parse_fragment(
+    payload: Any,
+    resolver: ContextResolver,
+    context: ContextValue | CompiledContext = None,
+    *,
+    now: datetime | None = None,
+) -> Fragment:
+    """Return the entity fragment of a merge/append body; NGSI-LD Null marks deletions."""
+    parser = _Parser(_compiled(payload, resolver, context), allow_null=True, now=now)
+    return parser.fragment(payload, need_id=False)
+
+
+def parse_attributes(
+    payload: Any,
+    resolver: ContextResolver,
+    context: ContextValue | CompiledContext = None,
+    *,
+    allow_null: bool = True,
+    now: datetime | None = None,
+) -> dict[str, list[Attribute]]:
+    """Return the attributes (by IRI) of an attribute append/update body."""
+    parser = _Parser(_compiled(payload, resolver, context), allow_null=allow_null, now=now)
+    return parser.fragment(payload, need_id=False).attrs
+
+
+def parse_attribute(
+    name: str,
+    payload: Any,
+    resolver: ContextResolver,
+    context: ContextValue | CompiledContext = None,
+    *,
+    allow_null: bool = True,
+    now: datetime | None = None,
+) -> tuple[str, list[Attribute]]:
+    """Return the IRI and instances of one attribute's body (PATCH/PUT …/attrs/{attrId})."""
+    body = {k: v for k, v in payload.items() if k != "@context"} if _is_obj(payload) else payload
+    parser = _Parser(_compiled(payload, resolver, context), allow_null=allow_null, now=now)
+    parser.check_name(name, name)
+    iri = parser.ctx.expand(name)
+    return iri, parser.attribute(iri, body, name)
+
+
+def _compiled(
+    payload: Any, resolver: ContextResolver, context: ContextValue | CompiledContext
+) -> CompiledContext:
+    if _is_obj(payload) and "@context" in payload:
+        return resolver.compile(payload["@context"])
+    return resolver.compile(context)
+
+
+def _is_obj(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _bad(path: str, zh: str, en: str) -> BadRequestData:
+    return BadRequestData(f"{path}：{zh}", f"{path}: {en}", field=path)
+
+
+class _Parser:
+    def __init__(self, ctx: CompiledContext, *, allow_null: bool, now: datetime | None) -> None:
+        self.ctx = ctx
+        self.allow_null = allow_null
+        self.now = now
+
+    def fragment(self, payload: Any, *, need_id: bool) -> Fragment:
+        if not _is_obj(payload):
+            raise BadRequestData("请求体必须是 JSON 对象", "the body must be a JSON object")
+        eid = payload.get("id", payload.get("@id"))
+        if eid is None and need_id:
+            raise _bad("id", "缺少实体 id", "the entity id is missing")
+        if eid is not None and not is_uri(eid):
+            raise _bad("id", "实体 id 必须是 URI", "the entity id must be a URI")
+        raw_type = payload.get("type", payload.get("@type"))
+        if raw_type is None and need_id:
+            raise _bad("type", "缺少实体类型", "the entity type is missing")
+        types = () if raw_type is None else self.types(raw_type)
+        scope = self.scope(payload["scope"]) if "scope" in payload else None
+        attrs: dict[str, list[Attribute]] = {}
+        for key, raw in payload.items():
+            if key in ("id", "@id", "type", "@type", "scope", "@context") or key in _SYSTEM:
+                continue
+            if key == "expiresAt":
+                continue  # Transient entities (clause 4.22) are not kept; the member is ignored.
+            self.check_name(key, key)
+            iri = self.ctx.expand(key)
+            if iri in attrs:
+                raise _bad(key, "属性重复（不同名称展开为同一 IRI）", "duplicate attribute IRI")
+            attrs[iri] = self.attribute(iri, raw, key)
+        return Fragment(eid, types, scope, attrs)
+
+    def types(self, raw: Any) -> tuple[str, ...]:
+        names = raw if isinstance(raw, list) else [raw]
+        if not names:
+            raise _bad("type", "实体类型不能为空", "the entity type must not be empty")
+        expanded: list[str] = []
+        for name in names:
+            if not isinstance(name, str):
+                raise _bad("type", "实体类型必须是字符串", "an entity type must be a string")
+            self.check_name(name, "type")
+            iri = self.ctx.expand(name)
+            if iri not in expanded:
+                expanded.append(iri)
+        return tuple(expanded)
+
+    def scope(self, raw: Any) -> tuple[str, ...]:
+        if self.allow_null and raw in (None, NGSI_LD_NULL, [NGSI_LD_NULL]):
+            return ()
+        scopes = raw if isinstance(raw, list) else [raw]
+        for item in scopes:
+            if not isinstance(item, str) or not _SCOPE.match(item):
+                raise _bad("scope", "范围须形如 /A/B", "a scope must look like /A/B")
+        return tuple(dict.fromkeys(scopes))
+
+    def check_name(self, name: str, path: str) -> None:
+        if not name or _FORBIDDEN.search(name):
+            raise _bad(
+                path, f"名称 {name!r} 含有不允许的字符", f"name {name!r} has a forbidden char"
+            )
+        if name in _RESERVED_NAMES:
+            raise _bad(path, f"{name} 是保留名称", f"{name} is a reserved name, not an attribute")
+
+    def attribute(self, iri: str, raw: Any, path: str) -> list[Attribute]:
+        if isinstance(raw, list) and raw and all(self._is_attr_object(x) for x in raw):
+            instances = [self.instance(x, f"{path}[{i}]") for i, x in enumerate(raw)]
+        else:
+            instances = [self.instance(raw, path)]
+        seen: set[str | None] = set()
+        for attr in instances:
+            if attr.dataset_id in seen:
+                raise _bad(path, "同一属性的实例 datasetId 重复", "instances repeat a datasetId")
+            seen.add(attr.dataset_id)
+            if iri in _GEO_ONLY and attr.kind is not AttrKind.GEO_PROPERTY and not attr.is_null:
+                raise _bad(path, "该属性必须是 GeoProperty", "this attribute must be a GeoProperty")
+        if self.now is not None:
+            instances = [stamp(a, self.now) for a in instances]
+        return instances
+
+    def _is_attr_object(self, item: Any) -> bool:
+        if not _is_obj(item):
+            return False
+        if "datasetId" in item or not _VALUE_MEMBERS.isdisjoint(item):
+            return True
+        kind = item.get("type")
+        return isinstance(kind, str) and self.ctx.expand(kind) in _KIND_OF_IRI
+
+    def instance(self, raw: Any, path: str) -> Attribute:
+        if _is_obj(raw):
+            if "type" in raw:
+                if looks_like_geometry(raw):
+                    return Attribute(
+                        AttrKind.GEO_PROPERTY, self.value(AttrKind.GEO_PROPERTY, raw, path)
+                    )
+                return self.members(self.kind(raw["type"], path), raw, path)
+            for member, found in _KIND_OF_MEMBER.items():
+                if member in raw:
+                    geo = found is AttrKind.PROPERTY and looks_like_geometry(raw["value"])
+                    return self.members(AttrKind.GEO_PROPERTY if geo else found, raw, path)
+        if raw is None and not self.allow_null:
+            raise _bad(path, "属性值不能为 null", "an attribute value cannot be null")
+        # A bare value is a concise Property (a GeoProperty when it is a geometry).
+        bare = AttrKind.GEO_PROPERTY if looks_like_geometry(raw) else AttrKind.PROPERTY
+        return Attribute(bare, self.value(bare, raw, path))
+
+    def kind(self, raw: Any, path: str) -> AttrKind:
+        kind = _KIND_OF_IRI.get(self.ctx.expand(raw)) if isinstance(raw, str) else None
+        if kind is None:
+            raise _bad(f"{path}.type", f"未知的属性类型 {raw!r}", f"unknown attribute type {raw!r}")
+        return kind
+
+    def members(self, kind: AttrKind, raw: Mapping[str, Any], path: str) -> Attribute:
+        member = VALUE_MEMBER[kind]
+        if member not in raw:
+            raise _bad(path, f"{kind} 缺少 {member}", f"a {kind} needs a {member!r} member")
+        value = self.value(kind, raw[member], f"{path}.{member}")
+        observed_at = unit_code = dataset_id = None
+        object_type: tuple[str, ...] = ()
+        sub: dict[str, list[Attribute]] = {}
+        for key, item in raw.items():
+            where = f"{path}.{key}"
+            if key in ("type", member, "expiresAt") or key in _SYSTEM:
+                continue
+            if key == "observedAt":
+                observed_at = self.datetime(item, where)
+            elif key == "unitCode" and kind in _UNIT_KINDS:
+                if not isinstance(item, str) or not item:
+                    raise _bad(where, "unitCode 必须是字符串", "unitCode must be a string")
+                unit_code = item
+            elif key == "datasetId":
+                if not is_uri(item):
+                    raise _bad(where, "datasetId 必须是 URI", "datasetId must be a URI")
+                dataset_id = item
+            elif key == "objectType" and kind in RELATIONSHIP_KINDS:
+                object_type = self.vocab_list(item, where)
+            elif key in _RESERVED_NAMES:
+                raise _bad(where, f"{kind} 中不允许 {key}", f"{key!r} is not allowed in a {kind}")
+            else:
+                self.check_name(key, where)
+                sub_iri = self.ctx.expand(key)
+                sub[sub_iri] = self.attribute(sub_iri, item, where)
+        return Attribute(
+            kind, value, observed_at, unit_code, dataset_id, None, None, sub, object_type
+        )
+
+    def datetime(self, raw: Any, path: str) -> datetime:
+        try:
+            if isinstance(raw, str):
+                return parse_datetime(raw)
+        except ValueError:
+            pass
+        raise _bad(path, "必须是 ISO-8601 日期时间", "must be an ISO-8601 date-time")
+
+    def vocab_list(self, raw: Any, path: str) -> tuple[str, ...]:
+        items = raw if isinstance(raw, list) else [raw]
+        if not items or not all(isinstance(i, str) and i for i in items):
+            raise _bad(path, "必须是术语或术语数组", "must be a term or an array of terms")
+        return tuple(self.ctx.expand(i) for i in items)
+
+    def value(self, kind: AttrKind, raw: Any, path: str) -> Any:
+        if self.allow_null and _is_null(kind, raw):
+            return {"@none": NGSI_LD_NULL} if kind is AttrKind.LANGUAGE_PROPERTY else NGSI_LD_NULL
+        if raw is None:
+            raise _bad(path, "值不能为 null", "the value cannot be null")
+        if kind is AttrKind.GEO_PROPERTY:
+            problem = geometry_problem(raw)
+            if problem:
+                raise _bad(path, f"不是有效的 GeoJSON 几何：{problem}", problem)
+        elif kind is AttrKind.RELATIONSHIP:
+            return self.objects(raw, path, single_ok=True)
+        elif kind is AttrKind.LIST_RELATIONSHIP:
+            return self.objects(raw, path, single_ok=False)
+        elif kind is AttrKind.LANGUAGE_PROPERTY:
+            self.language_map(raw, path)
+        elif kind is AttrKind.VOCAB_PROPERTY:
+            terms = self.vocab_list(raw, path)
+            return list(terms) if isinstance(raw, list) else terms[0]
+        elif kind is AttrKind.LIST_PROPERTY and not isinstance(raw, list):
+            raise _bad(path, "valueList 必须是数组", "valueList must be an array")
+        return raw
+
+    def objects(self, raw: Any, path: str, *, single_ok: bool) -> Any:
+        if single_ok and isinstance(raw, str):
+            if not is_uri(raw):
+                raise _bad(path, "关系的对象必须是 URI", "a Relationship's object must be a URI")
+            return raw
+        if not isinstance(raw, list) or (single_ok and not raw):
+            raise _bad(path, "必须是 URI 或 URI 数组", "must be a URI or an array of URIs")
+        # objectList items may also be written as {"object": uri}.
+        uris = [i.get("object") if _is_obj(i) else i for i in raw]
+        if not all(is_uri(u) for u in uris):
+            raise _bad(path, "关系的对象必须是 URI", "every object must be a URI")
+        return uris
+
+    def language_map(self, raw: Any, path: str) -> None:
+        if not _is_obj(raw) or not raw:
+            raise _bad(path, "languageMap 必须是非空对象", "languageMap must be a non-empty object")
+        for tag, text in raw.items():
+            if not _LANG.match(tag):
+                raise _bad(path, f"语言标签 {tag!r} 无效", f"invalid language tag {tag!r}")
+            texts = text if isinstance(text, list) else [text]
+            if not all(isinstance(t, str) for t in texts):
+                raise _bad(
+                    path, "languageMap 的值必须是字符串", "languageMap values must be strings"
+                )
+
+
+def _is_null(kind: AttrKind, raw: Any) -> bool:
+    if raw is None or raw == NGSI_LD_NULL or raw == [NGSI_LD_NULL]:
+        return True
+    return kind is AttrKind.LANGUAGE_PROPERTY and raw == {"@none": NGSI_LD_NULL}
