@@ -164,6 +164,11 @@ def _readings(q: Scalar, expand: Callable[[str], str] | None) -> dict[_Conv, Any
 def _scalar_test(readings: dict[_Conv, Any], cmp: Callable[[Any, Any], bool]) -> _Test:
     if len(readings) == 1:
         ((conv, key),) = readings.items()
+        # The two commonest readings inline their type check: one call less per value.
+        if conv is _as_number:
+            return lambda v: (type(v) is int or type(v) is float) and cmp(v, key)
+        if conv is _as_string:
+            return lambda v: type(v) is str and cmp(v, key)
 
         def single(v: Any) -> bool:
             c = conv(v)
@@ -218,10 +223,11 @@ def _value_test(node: Compare | Pattern | Exists, expand: Callable[[str], str] |
     positive = _positive_test(node, expand)
 
     def spread(v: Any) -> bool:
-        if type(v) is dict and "@value" in v:
-            v = v["@value"]
-        if type(v) is list:
+        kind = type(v)
+        if kind is list:
             return any(positive(x) for x in v)
+        if kind is dict and "@value" in v:
+            return spread(v["@value"])
         return positive(v)
 
     negated = node.negated if isinstance(node, Pattern) else node.op is Op.NE
@@ -257,6 +263,8 @@ def _instance_check(
 
     def check(attr: AttributeLike) -> bool:
         kind, value = attr.kind, attr.value
+        if kind == "Property" and not pairs:
+            return test(value)
         if kind == "Relationship":
             return relationship_ok and not pairs and test(value)
         if kind == "LanguageProperty" and type(value) is dict:
