@@ -1,0 +1,260 @@
+"""NGSI-LD geo-queries (ETSI GS CIM 009 V1.8 clause 4.10): parse, then test entities.
+
+Relations other than ``near`` are evaluated on lon/lat as planar coordinates, as GeoJSON
+(RFC 7946) defines its geometries. Distances for ``near`` are metres on the WGS-84
+ellipsoid: geometries are projected to an azimuthal equidistant frame centred on the
+reference geometry, whose distances from the centre are exact geodesics. So from a
+Point reference every distance is exact to well under a millimetre; from a line or
+polygon (distance measured to its nearest part) the error stays below 0.1 % within
+about 300 km of the reference's centre, which covers any city.
+
+Before any exact test, a lon/lat box that surely holds every match (or, for
+``minDistance``, every non-match) removes most geometries using bounds alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+
+from opencitybrain.context.geoquery_input import bad_geoquery, reference_geometry
+from opencitybrain.context.query_eval import EntityLike
+
+__all__ = ["GEORELS", "GeoQuery", "compile_geoquery", "filter_geo", "parse_geoq", "parse_geoquery"]
+
+GEORELS = ("near", "within", "contains", "intersects", "equals", "disjoint", "overlaps")
+# Lower bounds of the length of one degree on the WGS-84 ellipsoid: along a meridian
+# (shortest at the equator) and along a parallel (a·cos φ·π/180 at most shortens it).
+_METRES_PER_DEGREE_LAT = 110_574.0
+_METRES_PER_DEGREE_LON_AT_EQUATOR = 111_319.0
+# Beyond this radius a box prefilter saves little and the box arithmetic gets fragile.
+_MAX_PREFILTER_METRES = 2_000_000.0
+# A tree query with a predicate answers these exactly: (predicate, reference first).
+_TREE_PREDICATES = {"within": "contains", "contains": "within", "intersects": "intersects"}
+_TREE_PREDICATES |= {"overlaps": "overlaps"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GeoQuery:
+    """Hold one parsed geo-query; ``geoproperty`` stays compact for the caller to expand."""
+
+    georel: str
+    geometry: shapely.Geometry
+    geoproperty: str = "location"
+    max_distance: float | None = None
+    min_distance: float | None = None
+
+
+def _distance(token: str) -> tuple[str, float]:
+    name, sep, number = token.partition("==")
+    if not sep or name not in ("maxDistance", "minDistance"):
+        bad_geoquery("georel", f"expected maxDistance==<m> or minDistance==<m>, got {token!r}")
+    try:
+        metres = float(number)
+    except ValueError:
+        metres = math.nan
+    if not math.isfinite(metres) or metres < 0:
+        bad_geoquery("georel", f"{name} must be a non-negative number of metres")
+    return name, metres
+
+
+def _georel(text: str) -> tuple[str, float | None, float | None]:
+    relation, *rest = text.strip().split(";")
+    if relation not in GEORELS:
+        bad_geoquery("georel", f"unknown georel {relation!r}; expected one of {', '.join(GEORELS)}")
+    if relation != "near":
+        if rest:
+            bad_geoquery("georel", f"{relation} takes no modifiers")
+        return relation, None, None
+    limits = dict(_distance(token) for token in rest)
+    if not limits or len(limits) != len(rest):
+        bad_geoquery("georel", "near needs one maxDistance==<m> and/or one minDistance==<m>")
+    return relation, limits.get("maxDistance"), limits.get("minDistance")
+
+
+def parse_geoquery(
+    georel: str | None,
+    geometry: str | None,
+    coordinates: str | list[Any] | None,
+    geoproperty: str | None = None,
+) -> GeoQuery | None:
+    """Parse the ``georel``/``geometry``/``coordinates``/``geoproperty`` query parameters.
+
+    Return None when none of the three is given; all three must come together.
+    """
+    if georel is None and geometry is None and coordinates is None:
+        return None
+    missing = "{} is required with the other geo-query parameters"
+    if not georel:
+        bad_geoquery("georel", missing.format("georel"))
+    if not geometry:
+        bad_geoquery("geometry", missing.format("geometry"))
+    if coordinates is None or coordinates == "":
+        bad_geoquery("coordinates", missing.format("coordinates"))
+    relation, max_distance, min_distance = _georel(georel)
+    shape = reference_geometry(geometry, coordinates)
+    if geoproperty is not None and not geoproperty.strip():
+        bad_geoquery("geoproperty", "geoproperty must name an attribute")
+    return GeoQuery(relation, shape, geoproperty or "location", max_distance, min_distance)
+
+
+def parse_geoq(geoq: Mapping[str, Any]) -> GeoQuery:
+    """Parse the ``geoQ`` object of a subscription (same members as the parameters)."""
+    if not isinstance(geoq, Mapping):
+        bad_geoquery("geoQ", "geoQ must be a JSON object")
+    georel, geometry = geoq.get("georel"), geoq.get("geometry")
+    coordinates, geoproperty = geoq.get("coordinates"), geoq.get("geoproperty")
+    for name, value in (("georel", georel), ("geometry", geometry), ("geoproperty", geoproperty)):
+        if value is not None and not isinstance(value, str):
+            bad_geoquery(name, f"{name} must be a string")
+    if not isinstance(coordinates, str | list):
+        bad_geoquery("coordinates", "coordinates must be a JSON array (or its text)")
+    parsed = parse_geoquery(georel or "", geometry or "", coordinates, geoproperty)
+    if parsed is None:  # cannot happen: coordinates is present
+        bad_geoquery("geoQ", "geoQ is empty")
+    return parsed
+
+
+@lru_cache(maxsize=256)
+def _aeqd(lon: float, lat: float) -> Transformer:
+    # A pipeline builds in ~50 µs, against ~5 ms for a CRS-to-CRS transformer.
+    return Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=aeqd +lat_0={lat!r} +lon_0={lon!r} +ellps=WGS84"
+    )
+
+
+def _degree_box(bounds: tuple[float, float, float, float], metres: float) -> NDArray[np.float64]:
+    """Return a lon/lat box that holds every point within ``metres`` of ``bounds``."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    dlat = metres / _METRES_PER_DEGREE_LAT * 1.001 + 1e-9
+    low, high = max(min_lat - dlat, -90.0), min(max_lat + dlat, 90.0)
+    widest = max(abs(low), abs(high))
+    if widest >= 89.0:
+        return np.array([-180.0, low, 180.0, high])
+    dlon = metres / (_METRES_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(widest)))
+    dlon = dlon * 1.001 + 1e-9
+    if min_lon - dlon < -180.0 or max_lon + dlon > 180.0:
+        return np.array([-180.0, low, 180.0, high])  # across the antimeridian: no lon cut
+    return np.array([min_lon - dlon, low, max_lon + dlon, high])
+
+
+def _in_box(bounds: NDArray[np.float64], box: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Return which geometry bounds meet the box (NaN bounds, i.e. no geometry, do not)."""
+    inside = (bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
+    inside &= (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1])
+    return np.asarray(inside, dtype=bool)
+
+
+def _metres(geoms: NDArray[np.object_], reference: shapely.Geometry) -> NDArray[np.float64]:
+    """Return the geodesic-frame distance in metres from each geometry to the reference."""
+    centre = shapely.centroid(reference)
+    transformer = _aeqd(float(centre.x), float(centre.y))
+    if (shapely.get_type_id(geoms) == 0).all():
+        lonlat = shapely.get_coordinates(geoms)
+        x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+        if reference.geom_type == "Point":
+            cx, cy = transformer.transform(centre.x, centre.y)
+            return np.asarray(np.hypot(np.asarray(x) - cx, np.asarray(y) - cy))
+        projected = shapely.points(np.asarray(x), np.asarray(y))
+    else:
+        projected = shapely.transform(
+            geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+        )
+    frame_ref = shapely.transform(
+        reference, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+    return np.asarray(shapely.distance(projected, frame_ref), dtype=np.float64)
+
+
+def _present(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
+    return np.asarray(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms), dtype=bool)
+
+
+def _near(geoms: NDArray[np.object_], query: GeoQuery) -> NDArray[np.bool_]:
+    present = _present(geoms)
+    result, measure = present.copy(), present
+    radius = max(d for d in (query.max_distance, query.min_distance) if d is not None)
+    if radius <= _MAX_PREFILTER_METRES:
+        box = _degree_box(tuple(shapely.bounds(query.geometry)), radius)
+        measure = present & _in_box(shapely.bounds(geoms), box)
+        if query.max_distance is not None:
+            result = measure.copy()  # outside the box is beyond maxDistance
+        # else outside the box is beyond minDistance, so those stay matched unmeasured
+    index = np.flatnonzero(measure)
+    if index.size:
+        metres = _metres(geoms[index], query.geometry)
+        ok = np.ones(index.size, dtype=bool)
+        if query.max_distance is not None:
+            ok &= metres <= query.max_distance
+        if query.min_distance is not None:
+            ok &= metres >= query.min_distance
+        result[index] = ok
+    return result
+
+
+def filter_geo(
+    geoms: NDArray[np.object_], query: GeoQuery, tree: shapely.STRtree | None = None
+) -> NDArray[np.bool_]:
+    """Return which of many lon/lat geometries (None where absent) match the geo-query.
+
+    Pass ``tree``, an STRtree over exactly ``geoms``, when one is kept between queries:
+    it answers the topological relations from the index alone.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if query.georel == "near":
+        return _near(geoms, query)
+    reference = query.geometry
+    shapely.prepare(reference)
+    result = np.zeros(len(geoms), dtype=bool)
+    relation = "intersects" if query.georel == "disjoint" else query.georel
+    if tree is not None and relation in _TREE_PREDICATES:
+        result[tree.query(reference, predicate=_TREE_PREDICATES[relation])] = True
+    else:
+        bounds, box = shapely.bounds(geoms), np.asarray(shapely.bounds(reference))
+        candidates = np.flatnonzero(_in_box(bounds, box))
+        subset = geoms[candidates]
+        tests: dict[str, Callable[[], NDArray[np.bool_]]] = {
+            "within": lambda: shapely.contains(reference, subset),
+            "contains": lambda: shapely.within(reference, subset),
+            "intersects": lambda: shapely.intersects(reference, subset),
+            "overlaps": lambda: shapely.overlaps(reference, subset),
+            "equals": lambda: shapely.equals(reference, subset),
+        }
+        result[candidates] = tests[relation]()
+    if query.georel == "disjoint":
+        result = ~result & _present(geoms)
+    return result
+
+
+def _geometry(value: Any) -> shapely.Geometry | None:
+    """Return the shapely geometry of a stored GeoJSON value, or None if it has none."""
+    if isinstance(value, shapely.Geometry):
+        return value
+    if not isinstance(value, Mapping) or "type" not in value:
+        return None
+    try:
+        geometry: shapely.Geometry = shapely.geometry.shape(value)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
+        return None
+    return geometry
+
+
+def compile_geoquery(query: GeoQuery, expand: Callable[[str], str]) -> Callable[[EntityLike], bool]:
+    """Return a predicate: does any instance of the entity's geoproperty match the query?"""
+    name = expand(query.geoproperty)
+
+    def matches(entity: EntityLike) -> bool:
+        found = [_geometry(a.value) for a in entity.attrs.get(name, ())]
+        geoms = [g for g in found if g is not None]
+        return bool(geoms) and bool(filter_geo(np.array(geoms, dtype=object), query).any())
+
+    return matches
