@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import shapely
 
-from opencitybrain.kernel.errors import FieldError, InvalidInput
+from opencitybrain.context.errors import BadRequestData
 
 __all__ = ["GEOMETRY_TYPES", "MAX_COORDINATES_TEXT", "bad_geoquery", "reference_geometry"]
 
@@ -24,12 +24,12 @@ _DEPTH |= {"Polygon": 2, "MultiPolygon": 3}
 
 
 def bad_geoquery(parameter: str, reason_en: str, reason_zh: str = "地理查询参数无效") -> NoReturn:
-    """Raise the error for a malformed geo-query; the one place that names its type."""
-    raise InvalidInput(
-        "ngsi.bad_geoquery",
+    """Raise BadRequestData for a malformed geo-query, naming the parameter."""
+    raise BadRequestData(
         f"地理查询参数 {parameter} 有误：{reason_zh}",
         f"invalid geo-query parameter {parameter}: {reason_en}",
-        (FieldError(parameter, reason_en),),
+        field=parameter,
+        code="ngsi.bad_geoquery",
     )
 
 
@@ -94,7 +94,7 @@ def _build(kind: str, nested: Any) -> shapely.Geometry:
 
 
 def reference_geometry(geometry: str, coordinates: str | list[Any]) -> shapely.Geometry:
-    """Return the reference geometry of a geo-query, or raise ``ngsi.bad_geoquery``."""
+    """Return the reference geometry of a geo-query, or raise BadRequestData."""
     if geometry not in GEOMETRY_TYPES:
         bad_geoquery(
             "geometry",

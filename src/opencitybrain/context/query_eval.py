@@ -17,7 +17,8 @@ Semantics, following the spec's text:
   as a dateTime compares as one against stored datetimes such as ``observedAt``.
 * An array target matches ``==`` if it includes a listed value (``!=``: includes none),
   an order or range if any element satisfies it.
-* On a Relationship, only ``==`` and ``!=`` can match (anything else does not).
+* On a Relationship or ListRelationship, only ``==`` and ``!=`` can match (anything
+  else does not); a list of objects is an array target.
 """
 
 from __future__ import annotations
@@ -265,7 +266,7 @@ def _instance_check(
         kind, value = attr.kind, attr.value
         if kind == "Property" and not pairs:
             return test(value)
-        if kind == "Relationship":
+        if kind == "Relationship" or kind == "ListRelationship":
             return relationship_ok and not pairs and test(value)
         if kind == "LanguageProperty" and type(value) is dict:
             if not pairs:

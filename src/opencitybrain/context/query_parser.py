@@ -14,6 +14,7 @@ import re
 from typing import NoReturn
 
 from opencitybrain.context import query_regex
+from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.query_ast import (
     And,
     Compare,
@@ -28,7 +29,6 @@ from opencitybrain.context.query_ast import (
     Uri,
     parse_instant,
 )
-from opencitybrain.kernel.errors import FieldError, InvalidInput
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "bad_query", "parse_query"]
 
@@ -54,12 +54,12 @@ _OPERATORS = ("==", "!~=", "!=", "~=", ">=", "<=", ">", "<")
 
 
 def bad_query(position: int, reason_en: str, reason_zh: str) -> NoReturn:
-    """Raise the error for a malformed ``q``; the one place that names its type."""
-    raise InvalidInput(
-        "ngsi.bad_query",
+    """Raise BadRequestData for a malformed ``q``, naming the position and the reason."""
+    raise BadRequestData(
         f"查询语句 q 在第 {position} 个字符处有误：{reason_zh}",
         f"invalid q at position {position}: {reason_en}",
-        (FieldError("q", f"position {position}: {reason_en}"),),
+        field="q",
+        code="ngsi.bad_query",
     )
 
 
@@ -244,7 +244,7 @@ def _comparable(value: Scalar) -> bool:
 
 
 def parse_query(text: str) -> Node:
-    """Parse a ``q`` expression into an AST; raise ``ngsi.bad_query`` if malformed."""
+    """Parse a ``q`` expression into an AST; raise BadRequestData if it is malformed."""
     if len(text) > MAX_LENGTH:
         bad_query(MAX_LENGTH, f"query longer than {MAX_LENGTH} characters", "查询语句过长")
     if not text.strip():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.geoquery import (
     GeoQuery,
     compile_geoquery,
@@ -21,8 +22,7 @@ from opencitybrain.context.geoquery import (
     parse_geoq,
     parse_geoquery,
 )
-from opencitybrain.kernel.errors import InvalidInput
-from tests.unit.context._entities import Attribute, entity, expand, geo
+from tests.unit.context._entities import Attribute, AttrKind, entity, expand, geo
 
 BAYI_SQUARE = (115.8957, 28.6797)  # 八一广场
 TENGWANG_PAVILION = (115.8822, 28.6819)  # 滕王阁
@@ -124,7 +124,7 @@ def test_parse_each_geometry_type() -> None:
 def test_malformed_geo_queries_name_the_parameter(
     georel: str | None, geometry: str | None, coordinates: str | None, parameter: str
 ) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(BadRequestData) as caught:
         parse_geoquery(georel, geometry, coordinates)
     assert caught.value.code == "ngsi.bad_geoquery"
     assert caught.value.errors[0].field == parameter
@@ -138,9 +138,9 @@ def test_geoq_object_form_of_subscriptions() -> None:
     as_text = parse_geoq({**geoq, "coordinates": "[115.9, 28.68]", "geoproperty": "area"})
     assert as_text.geometry.equals(query.geometry)
     assert as_text.geoproperty == "area"
-    with pytest.raises(InvalidInput, match="coordinates"):
+    with pytest.raises(BadRequestData, match="coordinates"):
         parse_geoq({"geometry": "Point", "georel": "within"})
-    with pytest.raises(InvalidInput, match="georel"):
+    with pytest.raises(BadRequestData, match="georel"):
         parse_geoq({**geoq, "georel": 5})
 
 
@@ -287,7 +287,7 @@ def test_entity_predicate_uses_the_geoproperty_and_any_instance() -> None:
     assert not predicate(entity(other=geo(_point(*BAYI_SQUARE))))
     two = [
         geo(_point(116.0, 28.68)),
-        Attribute("GeoProperty", _point(*BAYI_SQUARE), dataset_id="urn:d"),
+        Attribute(AttrKind.GEO_PROPERTY, _point(*BAYI_SQUARE), dataset_id="urn:d"),
     ]
     assert predicate(entity(location=two))
     assert not predicate(entity(location=geo({"type": "Point", "coordinates": "bad"})))

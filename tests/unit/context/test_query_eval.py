@@ -15,6 +15,7 @@ from tests.unit.context._entities import (
     T0,
     VOCAB,
     Attribute,
+    AttrKind,
     Entity,
     entity,
     expand,
@@ -41,8 +42,8 @@ CAR = entity(
             expand("providedBy"): [rel("urn:ngsi-ld:Person:Bob")],
         },
     ),
-    name=Attribute("LanguageProperty", {"zh": "赣江一号", "en": "Ganjiang One"}),
-    category=Attribute("VocabProperty", VOCAB + "commercial"),
+    name=Attribute(AttrKind.LANGUAGE_PROPERTY, {"zh": "赣江一号", "en": "Ganjiang One"}),
+    category=Attribute(AttrKind.VOCAB_PROPERTY, VOCAB + "commercial"),
     serviced=prop("2024-04-30T10:00:00Z"),
     opens=prop(time(7, 30)),
     location=geo({"type": "Point", "coordinates": [115.9, 28.68]}),
@@ -140,6 +141,14 @@ def test_any_instance_of_a_multi_dataset_attribute_matches() -> None:
     assert matches("speed<50", e)
     assert matches('speed.datasetId=="urn:ngsi-ld:Dataset:radar"', e)
     assert not matches("speed==50..60", e)
+
+
+def test_list_relationships_compare_their_objects() -> None:
+    e = entity(owners=Attribute(AttrKind.LIST_RELATIONSHIP, ["urn:ngsi-ld:P:1", "urn:ngsi-ld:P:2"]))
+    assert matches("owners==urn:ngsi-ld:P:2", e)
+    assert matches("owners!=urn:ngsi-ld:P:3", e)
+    assert not matches("owners!=urn:ngsi-ld:P:1", e)
+    assert not matches('owners>"urn"', e)
 
 
 def test_typed_literals_unwrap() -> None:

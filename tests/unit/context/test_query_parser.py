@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.query_ast import (
     And,
     Compare,
@@ -23,7 +24,6 @@ from opencitybrain.context.query_ast import (
     render,
 )
 from opencitybrain.context.query_parser import MAX_DEPTH, MAX_LENGTH, parse_query
-from opencitybrain.kernel.errors import InvalidInput
 
 A = Path(("a",))
 
@@ -114,7 +114,7 @@ def test_and_binds_tighter_than_or_and_parentheses_group() -> None:
     ],
 )
 def test_malformed_queries_name_position_and_reason(query: str, reason: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(BadRequestData) as caught:
         parse_query(query)
     assert caught.value.code == "ngsi.bad_query"
     assert "position" in caught.value.message_en
@@ -140,7 +140,7 @@ def test_malformed_queries_name_position_and_reason(query: str, reason: str) -> 
 )
 def test_dangerous_or_invalid_patterns_are_refused(pattern: str) -> None:
     quoted = pattern.replace("\\", "\\\\")
-    with pytest.raises(InvalidInput, match="position 3"):
+    with pytest.raises(BadRequestData, match="position 3"):
         parse_query(f'a~="{quoted}"')
 
 
@@ -152,10 +152,10 @@ def test_ordinary_patterns_pass(pattern: str) -> None:
 
 
 def test_length_and_depth_limits() -> None:
-    with pytest.raises(InvalidInput, match="longer than"):
+    with pytest.raises(BadRequestData, match="longer than"):
         parse_query("a==1;" * (MAX_LENGTH // 5) + "a==1")
     parse_query("(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH)
-    with pytest.raises(InvalidInput, match="nest deeper"):
+    with pytest.raises(BadRequestData, match="nest deeper"):
         parse_query("(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1))
 
 
