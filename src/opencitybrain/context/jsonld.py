@@ -101,7 +101,7 @@ class CompiledContext:
         vocab = self.vocab
         if vocab and iri.startswith(vocab) and len(iri) > len(vocab):
             suffix = iri[len(vocab) :]
-            if suffix not in self.terms and ":" not in suffix:
+            if suffix not in self.terms and ":" not in suffix and not suffix.startswith("@"):
                 return suffix
         best: str | None = None
         for prefix, prefix_iri in self._prefixes:
@@ -163,6 +163,9 @@ class _Builder:
                 self.process(self.resolver.context_of(item), depth + 1, (*seen, item))
             elif isinstance(item, Mapping):
                 self._local(item, depth, seen)
+            elif isinstance(item, list):
+                # Strict JSON-LD forbids directly nested arrays; flattening them is harmless.
+                self.process(item, depth + 1, seen)
             else:
                 raise BadRequestData(
                     "@context 只能是 URL、对象或它们的数组",
