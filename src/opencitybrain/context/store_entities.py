@@ -1,0 +1,268 @@
+"""Entity writes and reads by id: create, get, replace, delete, and their batch forms.
+
+An entity is one row of ``ngsi_entities`` holding its document, plus one row per type in
+``ngsi_entity_types``; every write keeps the two in step in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from opencitybrain.context.store_sql import (
+    IN_CHUNK,
+    WRITE_CHUNK,
+    Doc,
+    SqlBase,
+    chunks,
+    decode,
+    decode_all,
+    doc_id,
+    doc_types,
+    encode,
+    parse_instant,
+)
+from opencitybrain.context.tables import entities, entity_types
+from opencitybrain.kernel.errors import Conflict, NotFound
+
+_E = entities.c
+_T = entity_types.c
+
+
+class _Stored(NamedTuple):
+    types: list[str]
+    created: str | None
+
+
+def _entity_row(tenant: str, doc: Mapping[str, Any], types: list[str]) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "id": doc_id(doc),
+        "types": encode(types),
+        "doc": encode(doc),
+        "created_at": parse_instant(doc.get("createdAt"), "createdAt"),
+        "modified_at": parse_instant(doc.get("modifiedAt"), "modifiedAt"),
+        "version": 1,
+    }
+
+
+def _type_rows(tenant: str, entity_id: str, types: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"tenant": tenant, "entity_id": entity_id, "type": t} for t in dict.fromkeys(types)]
+
+
+class SqlEntityWrites(SqlBase):
+    """Create, read by id, replace and delete entities in SQL."""
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self._engine.begin() as conn:
+            if not self._pg:
+                # SQLite fails a transaction at once, busy timeout or not, when it read
+                # first and another connection wrote before it upgrades to writing. A
+                # no-op write takes the write lock up front, so such writers queue.
+                conn.execute(sa.delete(entity_types).where(sa.false()))
+            yield conn
+
+    def _upsert_entities(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._bulk_insert(
+            conn,
+            entities,
+            rows,
+            conflict=("tenant", "id"),
+            update=lambda new: {
+                "types": new.types,
+                "doc": new.doc,
+                "modified_at": new.modified_at,
+                "version": _E.version + 1,
+            },
+        )
+
+    def _stored(self, conn: sa.Connection, tenant: str, ids: Sequence[str]) -> dict[str, _Stored]:
+        """Return the types and createdAt text of those of ``ids`` that exist, locked."""
+        stmt = (
+            sa.select(_E.id, _E.types, _E.doc["createdAt"].as_string())
+            .where(_E.tenant == tenant, _E.id.in_(ids))
+            .with_for_update()
+        )
+        return {row[0]: _Stored(row[1], row[2]) for row in conn.execute(stmt)}
+
+    def create(self, tenant: str, doc: Doc) -> None:
+        """Insert a new entity; raise Conflict (``ngsi.already_exists``) if its id exists."""
+        types = doc_types(doc)
+        row = _entity_row(tenant, doc, types)
+        try:
+            with self._engine.begin() as conn:
+                self._bulk_insert(conn, entities, [row])
+                self._bulk_insert(conn, entity_types, _type_rows(tenant, row["id"], types))
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "ngsi.already_exists",
+                f"实体已存在: {row['id']}",
+                f"the entity exists already: {row['id']}",
+            ) from exc
+
+    def create_many(self, tenant: str, docs: Sequence[Doc]) -> set[str]:
+        """Insert the entities whose ids are new; return the ids that existed already."""
+        existed: set[str] = set()
+        fresh: dict[str, Doc] = {}
+        for doc in docs:
+            fresh.setdefault(doc_id(doc), doc)
+        with self._write() as conn:
+            for part in chunks(sorted(fresh), WRITE_CHUNK):
+                old = self._stored(conn, tenant, part)
+                existed.update(old)
+                rows, type_rows = [], []
+                for entity_id in part:
+                    if entity_id not in old:
+                        types = doc_types(fresh[entity_id])
+                        rows.append(_entity_row(tenant, fresh[entity_id], types))
+                        type_rows += _type_rows(tenant, entity_id, types)
+                self._bulk_insert(conn, entities, rows)
+                self._bulk_insert(conn, entity_types, type_rows)
+        return existed
+
+    def upsert_many(self, tenant: str, docs: Sequence[Doc]) -> list[tuple[str, bool]]:
+        """Insert or replace entities in one transaction; return (id, created) per doc.
+
+        An entity that existed keeps its createdAt (the stored text replaces the
+        document's). When an id repeats, its last document wins and only its first
+        occurrence can count as created.
+        """
+        ids = [doc_id(d) for d in docs]
+        latest = dict(zip(ids, docs, strict=True))
+        existed: set[str] = set()
+        with self._write() as conn:
+            # Sorted ids lock rows in one order, so concurrent batches cannot deadlock.
+            for part in chunks(sorted(latest), WRITE_CHUNK):
+                old = self._stored(conn, tenant, part)
+                existed.update(old)
+                rows, type_rows, retyped = [], [], []
+                for entity_id in part:
+                    doc, prev = latest[entity_id], old.get(entity_id)
+                    types = doc_types(doc)
+                    if prev is not None and prev.created and doc.get("createdAt") != prev.created:
+                        doc = {**doc, "createdAt": prev.created}
+                    if prev is None or set(prev.types) != set(types):
+                        type_rows += _type_rows(tenant, entity_id, types)
+                        if prev is not None:
+                            retyped.append(entity_id)
+                    rows.append(_entity_row(tenant, doc, types))
+                self._upsert_entities(conn, rows)
+                if retyped:
+                    conn.execute(
+                        sa.delete(entity_types).where(
+                            _T.tenant == tenant, _T.entity_id.in_(retyped)
+                        )
+                    )
+                self._bulk_insert(
+                    conn, entity_types, type_rows, conflict=("tenant", "entity_id", "type")
+                )
+        seen: set[str] = set()
+        out = []
+        for entity_id in ids:
+            out.append((entity_id, entity_id not in existed and entity_id not in seen))
+            seen.add(entity_id)
+        return out
+
+    def put(self, tenant: str, doc: Doc, expected_version: int | None = None) -> int:
+        """Replace an entity's document; return its new version.
+
+        Raise NotFound (``ngsi.not_found``) if it does not exist and Conflict
+        (``ngsi.version_conflict``) if ``expected_version`` is given and stale. The caller
+        read the entity, so the document's createdAt is kept as given.
+        """
+        entity_id, types = doc_id(doc), doc_types(doc)
+        with self._write() as conn:
+            found = conn.execute(
+                sa.select(_E.version, _E.types)
+                .where(_E.tenant == tenant, _E.id == entity_id)
+                .with_for_update()
+            ).first()
+            if found is None:
+                raise _not_found(entity_id)
+            if expected_version is not None and found.version != expected_version:
+                raise Conflict(
+                    "ngsi.version_conflict",
+                    f"实体已被他人修改: {entity_id}",
+                    f"the entity changed meanwhile: {entity_id}",
+                )
+            conn.execute(
+                sa.update(entities)
+                .where(_E.tenant == tenant, _E.id == entity_id)
+                .values(
+                    types=types,
+                    doc=self._json_param("doc"),
+                    modified_at=parse_instant(doc.get("modifiedAt"), "modifiedAt"),
+                    version=found.version + 1,
+                ),
+                {"doc": encode(doc).decode()},
+            )
+            if set(found.types) != set(types):
+                conn.execute(
+                    sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id)
+                )
+                self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, types))
+        return int(found.version) + 1
+
+    def get(self, tenant: str, entity_id: str) -> Doc | None:
+        """Return an entity's document, or None."""
+        found = self.get_versioned(tenant, entity_id)
+        return found[0] if found else None
+
+    def get_versioned(self, tenant: str, entity_id: str) -> tuple[Doc, int] | None:
+        """Return an entity's document and version (for ``put``), or None."""
+        stmt = sa.select(self._json_text(_E.doc), _E.version).where(
+            _E.tenant == tenant, _E.id == entity_id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return (decode(row[0]), int(row[1])) if row else None
+
+    def get_many(self, tenant: str, ids: Iterable[str]) -> dict[str, Doc]:
+        """Return the documents of those of ``ids`` that exist, by id."""
+        wanted = list(dict.fromkeys(ids))
+        found_ids: list[str] = []
+        texts: list[str] = []
+        with self._engine.connect() as conn:
+            for part in chunks(wanted, IN_CHUNK):
+                stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
+                    _E.tenant == tenant, _E.id.in_(part)
+                )
+                for row in conn.execute(stmt):
+                    found_ids.append(row[0])
+                    texts.append(row[1])
+        return dict(zip(found_ids, decode_all(texts), strict=True))
+
+    def existing_ids(self, tenant: str, ids: Iterable[str]) -> set[str]:
+        """Return those of ``ids`` that name an entity."""
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
+                stmt = sa.select(_E.id).where(_E.tenant == tenant, _E.id.in_(part))
+                found.update(conn.execute(stmt).scalars())
+        return found
+
+    def delete(self, tenant: str, entity_id: str) -> bool:
+        """Delete an entity; return False if there was none."""
+        return bool(self.delete_many(tenant, [entity_id]))
+
+    def delete_many(self, tenant: str, ids: Iterable[str]) -> set[str]:
+        """Delete entities in one transaction; return the ids that existed."""
+        deleted: set[str] = set()
+        with self._engine.begin() as conn:
+            for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
+                gone = conn.execute(
+                    sa.delete(entities).where(_E.tenant == tenant, _E.id.in_(part)).returning(_E.id)
+                )
+                deleted.update(gone.scalars())
+                conn.execute(
+                    sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id.in_(part))
+                )
+        return deleted
+
+
+def _not_found(entity_id: str) -> NotFound:
+    return NotFound("ngsi.not_found", f"实体不存在: {entity_id}", f"no such entity: {entity_id}")
