@@ -15,7 +15,7 @@ Before any exact test, a lon/lat box that surely holds every match (or, for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,7 +28,15 @@ from pyproj import Transformer
 from opencitybrain.context.geoquery_input import bad_geoquery, reference_geometry
 from opencitybrain.context.query_eval import EntityLike
 
-__all__ = ["GEORELS", "GeoQuery", "compile_geoquery", "filter_geo", "parse_geoq", "parse_geoquery"]
+__all__ = [
+    "GEORELS",
+    "GeoQuery",
+    "compile_geoquery",
+    "filter_entities",
+    "filter_geo",
+    "parse_geoq",
+    "parse_geoquery",
+]
 
 GEORELS = ("near", "within", "contains", "intersects", "equals", "disjoint", "overlaps")
 # Lower bounds of the length of one degree on the WGS-84 ellipsoid: along a meridian
@@ -37,6 +45,7 @@ _METRES_PER_DEGREE_LAT = 110_574.0
 _METRES_PER_DEGREE_LON_AT_EQUATOR = 111_319.0
 # Beyond this radius a box prefilter saves little and the box arithmetic gets fragile.
 _MAX_PREFILTER_METRES = 2_000_000.0
+_EARTH_RADIUS = 6_371_008.8  # mean radius (IUGG), metres
 # A tree query with a predicate answers these exactly: (predicate, reference first).
 _TREE_PREDICATES = {"within": "contains", "contains": "within", "intersects": "intersects"}
 _TREE_PREDICATES |= {"overlaps": "overlaps"}
@@ -154,16 +163,40 @@ def _in_box(bounds: NDArray[np.float64], box: NDArray[np.float64]) -> NDArray[np
     return np.asarray(inside, dtype=bool)
 
 
-def _metres(geoms: NDArray[np.object_], reference: shapely.Geometry) -> NDArray[np.float64]:
-    """Return the geodesic-frame distance in metres from each geometry to the reference."""
+def _sphere_metres(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], lon0: float, lat0: float
+) -> NDArray[np.float64]:
+    """Return haversine distances on the mean-radius sphere (within 0.6 % of WGS-84)."""
+    phi0, phi = math.radians(lat0), np.radians(lat)
+    half = np.sin((phi - phi0) / 2) ** 2
+    half += math.cos(phi0) * np.cos(phi) * np.sin(np.radians(lon - lon0) / 2) ** 2
+    return np.asarray(2 * _EARTH_RADIUS * np.arcsin(np.sqrt(np.minimum(half, 1.0))))
+
+
+def _metres(
+    geoms: NDArray[np.object_], reference: shapely.Geometry, limits: tuple[float, ...]
+) -> NDArray[np.float64]:
+    """Return distances in metres to the reference, exact wherever they are near a limit.
+
+    From a Point to points the sphere answers first; only distances within 1 % of a
+    limit, where the sphere's error could flip the answer, are redone as geodesics.
+    """
     centre = shapely.centroid(reference)
     transformer = _aeqd(float(centre.x), float(centre.y))
     if (shapely.get_type_id(geoms) == 0).all():
         lonlat = shapely.get_coordinates(geoms)
-        x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+        lon, lat = lonlat[:, 0], lonlat[:, 1]
         if reference.geom_type == "Point":
-            cx, cy = transformer.transform(centre.x, centre.y)
-            return np.asarray(np.hypot(np.asarray(x) - cx, np.asarray(y) - cy))
+            metres = _sphere_metres(lon, lat, float(centre.x), float(centre.y))
+            unsure = np.zeros(len(metres), dtype=bool)
+            for limit in limits:
+                unsure |= np.abs(metres - limit) <= 0.01 * limit + 0.01
+            if unsure.any():
+                x, y = transformer.transform(lon[unsure], lat[unsure])
+                cx, cy = transformer.transform(centre.x, centre.y)
+                metres[unsure] = np.hypot(np.asarray(x) - cx, np.asarray(y) - cy)
+            return metres
+        x, y = transformer.transform(lon, lat)
         projected = shapely.points(np.asarray(x), np.asarray(y))
     else:
         projected = shapely.transform(
@@ -182,7 +215,8 @@ def _present(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
 def _near(geoms: NDArray[np.object_], query: GeoQuery) -> NDArray[np.bool_]:
     present = _present(geoms)
     result, measure = present.copy(), present
-    radius = max(d for d in (query.max_distance, query.min_distance) if d is not None)
+    limits = tuple(d for d in (query.max_distance, query.min_distance) if d is not None)
+    radius = max(limits)
     if radius <= _MAX_PREFILTER_METRES:
         box = _degree_box(tuple(shapely.bounds(query.geometry)), radius)
         measure = present & _in_box(shapely.bounds(geoms), box)
@@ -191,7 +225,7 @@ def _near(geoms: NDArray[np.object_], query: GeoQuery) -> NDArray[np.bool_]:
         # else outside the box is beyond minDistance, so those stay matched unmeasured
     index = np.flatnonzero(measure)
     if index.size:
-        metres = _metres(geoms[index], query.geometry)
+        metres = _metres(geoms[index], query.geometry, limits)
         ok = np.ones(index.size, dtype=bool)
         if query.max_distance is not None:
             ok &= metres <= query.max_distance
@@ -242,10 +276,56 @@ def _geometry(value: Any) -> shapely.Geometry | None:
     if not isinstance(value, Mapping) or "type" not in value:
         return None
     try:
+        if value["type"] == "Point":  # the common case, five times faster than shape()
+            lon, lat = value["coordinates"][:2]
+            return shapely.Point(float(lon), float(lat))
         geometry: shapely.Geometry = shapely.geometry.shape(value)
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
         return None
     return geometry
+
+
+def _entity_geometries(
+    entities: Sequence[EntityLike], name: str
+) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Return each geoproperty instance's geometry and the index of its entity."""
+    point_owners: list[int] = []
+    xs: list[Any] = []
+    ys: list[Any] = []
+    owners: list[int] = []
+    others: list[shapely.Geometry | None] = []
+    for i, entity in enumerate(entities):
+        for attr in entity.attrs.get(name, ()):
+            value = attr.value
+            # Points are gathered as numbers and built in one vectorised call.
+            if type(value) is dict and value.get("type") == "Point":
+                coords = value.get("coordinates")
+                if type(coords) is list and len(coords) in (2, 3):
+                    point_owners.append(i)
+                    xs.append(coords[0])
+                    ys.append(coords[1])
+                    continue
+            owners.append(i)
+            others.append(_geometry(value))
+    try:
+        built = shapely.points(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+    except (TypeError, ValueError):  # a non-numeric coordinate: build them one by one
+        built = [
+            _geometry({"type": "Point", "coordinates": [x, y]}) for x, y in zip(xs, ys, strict=True)
+        ]
+    geoms = np.concatenate([np.asarray(built, dtype=object), np.asarray(others, dtype=object)])
+    return np.asarray(point_owners + owners, dtype=np.intp), geoms
+
+
+def filter_entities(
+    entities: Sequence[EntityLike], query: GeoQuery, expand: Callable[[str], str]
+) -> NDArray[np.bool_]:
+    """Return which entities match, testing all their geoproperty instances in one batch."""
+    owners, geoms = _entity_geometries(entities, expand(query.geoproperty))
+    result = np.zeros(len(entities), dtype=bool)
+    if len(geoms):
+        result[owners[filter_geo(geoms, query)]] = True  # any instance is enough
+    return result
 
 
 def compile_geoquery(query: GeoQuery, expand: Callable[[str], str]) -> Callable[[EntityLike], bool]:
@@ -254,7 +334,7 @@ def compile_geoquery(query: GeoQuery, expand: Callable[[str], str]) -> Callable[
 
     def matches(entity: EntityLike) -> bool:
         found = [_geometry(a.value) for a in entity.attrs.get(name, ())]
-        geoms = [g for g in found if g is not None]
-        return bool(geoms) and bool(filter_geo(np.array(geoms, dtype=object), query).any())
+        geoms = np.asarray([g for g in found if g is not None], dtype=object)
+        return bool(len(geoms)) and bool(filter_geo(geoms, query).any())
 
     return matches

@@ -18,6 +18,7 @@ from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.geoquery import (
     GeoQuery,
     compile_geoquery,
+    filter_entities,
     filter_geo,
     parse_geoq,
     parse_geoquery,
@@ -182,6 +183,18 @@ def test_near_matches_exact_geodesic_and_haversine(
             assert is_out
 
 
+@pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0, 180.0, 270.0])
+@pytest.mark.parametrize("metres", [50.0, 1_000.0, 20_000.0])
+def test_near_is_exact_to_a_centimetre_at_the_limit(azimuth: float, metres: float) -> None:
+    # Put a point at an exact geodesic distance, then move the limit 1 cm either way.
+    lon, lat, _ = GEOD.fwd(BAYI_SQUARE[0], BAYI_SQUARE[1], azimuth, metres)
+    target = points([(lon, lat)])
+    assert filter_geo(target, near(*BAYI_SQUARE, f"near;maxDistance=={metres + 0.01}"))[0]
+    assert not filter_geo(target, near(*BAYI_SQUARE, f"near;maxDistance=={metres - 0.01}"))[0]
+    assert filter_geo(target, near(*BAYI_SQUARE, f"near;minDistance=={metres - 0.01}"))[0]
+    assert not filter_geo(target, near(*BAYI_SQUARE, f"near;minDistance=={metres + 0.01}"))[0]
+
+
 def test_near_a_line_measures_to_its_nearest_part() -> None:
     # A road running east-west through Bayi Square, and points north of it.
     road = [[115.88, BAYI_SQUARE[1]], [115.92, BAYI_SQUARE[1]]]
@@ -298,3 +311,35 @@ def test_entity_predicate_uses_the_geoproperty_and_any_instance() -> None:
         "coordinates": [[[115.9, 28.68], [116, 28.68], [116, 28.7], [115.9, 28.68]]],
     }
     assert compile_geoquery(by_area, expand)(entity(area=geo(polygon)))
+
+
+def test_batch_over_entities_agrees_with_the_predicate() -> None:
+    rng = np.random.default_rng(7)
+    coords = np.column_stack(
+        [115.9 + rng.uniform(-0.03, 0.03, 200), 28.68 + rng.uniform(-0.03, 0.03, 200)]
+    )
+    population = [
+        entity(f"urn:e:{i}", location=geo(_point(float(x), float(y))))
+        for i, (x, y) in enumerate(coords)
+    ]
+    population.append(entity("urn:e:none", other=geo(_point(*BAYI_SQUARE))))
+    population.append(
+        entity(
+            "urn:e:two",
+            location=[geo(_point(117.0, 30.0)), geo(_point(*BAYI_SQUARE), dataset_id="urn:d")],
+        )
+    )
+    for rel_, kind, coordinates in [
+        ("near;maxDistance==1500", "Point", list(BAYI_SQUARE)),
+        ("near;minDistance==1500", "Point", list(BAYI_SQUARE)),
+        ("within", "Polygon", CENTRE_BOX),
+        ("disjoint", "Polygon", CENTRE_BOX),
+    ]:
+        query = parse_geoquery(rel_, kind, json.dumps(coordinates))
+        assert query is not None
+        batch = filter_entities(population, query, expand)
+        one_by_one = [compile_geoquery(query, expand)(e) for e in population]
+        assert batch.tolist() == one_by_one
+        assert not batch[-2]  # no location at all
+    empty = near(*BAYI_SQUARE, "near;maxDistance==1")
+    assert filter_entities([], empty, expand).tolist() == []
