@@ -1,4 +1,4 @@
-"""NGSI-LD geo-queries (ETSI GS CIM 009 V1.8 clause 4.10): parse, then test entities.
+"""NGSI-LD geo-queries (ETSI GS CIM 009 V1.8 clause 4.10): test geometries and entities.
 
 Relations other than ``near`` are evaluated on lon/lat as planar coordinates, as GeoJSON
 (RFC 7946) defines its geometries. Distances for ``near`` are metres on the WGS-84
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +24,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from opencitybrain.context.geoquery_input import bad_geoquery, reference_geometry
+from opencitybrain.context.geoquery_input import GEORELS, GeoQuery, parse_geoq, parse_geoquery
 from opencitybrain.context.query_eval import EntityLike
 
 __all__ = [
@@ -38,7 +37,6 @@ __all__ = [
     "parse_geoquery",
 ]
 
-GEORELS = ("near", "within", "contains", "intersects", "equals", "disjoint", "overlaps")
 # Lower bounds of the length of one degree on the WGS-84 ellipsoid: along a meridian
 # (shortest at the equator) and along a parallel (a·cos φ·π/180 at most shortens it).
 _METRES_PER_DEGREE_LAT = 110_574.0
@@ -49,87 +47,6 @@ _EARTH_RADIUS = 6_371_008.8  # mean radius (IUGG), metres
 # A tree query with a predicate answers these exactly: (predicate, reference first).
 _TREE_PREDICATES = {"within": "contains", "contains": "within", "intersects": "intersects"}
 _TREE_PREDICATES |= {"overlaps": "overlaps"}
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class GeoQuery:
-    """Hold one parsed geo-query; ``geoproperty`` stays compact for the caller to expand."""
-
-    georel: str
-    geometry: shapely.Geometry
-    geoproperty: str = "location"
-    max_distance: float | None = None
-    min_distance: float | None = None
-
-
-def _distance(token: str) -> tuple[str, float]:
-    name, sep, number = token.partition("==")
-    if not sep or name not in ("maxDistance", "minDistance"):
-        bad_geoquery("georel", f"expected maxDistance==<m> or minDistance==<m>, got {token!r}")
-    try:
-        metres = float(number)
-    except ValueError:
-        metres = math.nan
-    if not math.isfinite(metres) or metres < 0:
-        bad_geoquery("georel", f"{name} must be a non-negative number of metres")
-    return name, metres
-
-
-def _georel(text: str) -> tuple[str, float | None, float | None]:
-    relation, *rest = text.strip().split(";")
-    if relation not in GEORELS:
-        bad_geoquery("georel", f"unknown georel {relation!r}; expected one of {', '.join(GEORELS)}")
-    if relation != "near":
-        if rest:
-            bad_geoquery("georel", f"{relation} takes no modifiers")
-        return relation, None, None
-    limits = dict(_distance(token) for token in rest)
-    if not limits or len(limits) != len(rest):
-        bad_geoquery("georel", "near needs one maxDistance==<m> and/or one minDistance==<m>")
-    return relation, limits.get("maxDistance"), limits.get("minDistance")
-
-
-def parse_geoquery(
-    georel: str | None,
-    geometry: str | None,
-    coordinates: str | list[Any] | None,
-    geoproperty: str | None = None,
-) -> GeoQuery | None:
-    """Parse the ``georel``/``geometry``/``coordinates``/``geoproperty`` query parameters.
-
-    Return None when none of the three is given; all three must come together.
-    """
-    if georel is None and geometry is None and coordinates is None:
-        return None
-    missing = "{} is required with the other geo-query parameters"
-    if not georel:
-        bad_geoquery("georel", missing.format("georel"))
-    if not geometry:
-        bad_geoquery("geometry", missing.format("geometry"))
-    if coordinates is None or coordinates == "":
-        bad_geoquery("coordinates", missing.format("coordinates"))
-    relation, max_distance, min_distance = _georel(georel)
-    shape = reference_geometry(geometry, coordinates)
-    if geoproperty is not None and not geoproperty.strip():
-        bad_geoquery("geoproperty", "geoproperty must name an attribute")
-    return GeoQuery(relation, shape, geoproperty or "location", max_distance, min_distance)
-
-
-def parse_geoq(geoq: Mapping[str, Any]) -> GeoQuery:
-    """Parse the ``geoQ`` object of a subscription (same members as the parameters)."""
-    if not isinstance(geoq, Mapping):
-        bad_geoquery("geoQ", "geoQ must be a JSON object")
-    georel, geometry = geoq.get("georel"), geoq.get("geometry")
-    coordinates, geoproperty = geoq.get("coordinates"), geoq.get("geoproperty")
-    for name, value in (("georel", georel), ("geometry", geometry), ("geoproperty", geoproperty)):
-        if value is not None and not isinstance(value, str):
-            bad_geoquery(name, f"{name} must be a string")
-    if not isinstance(coordinates, str | list):
-        bad_geoquery("coordinates", "coordinates must be a JSON array (or its text)")
-    parsed = parse_geoquery(georel or "", geometry or "", coordinates, geoproperty)
-    if parsed is None:  # cannot happen: coordinates is present
-        bad_geoquery("geoQ", "geoQ is empty")
-    return parsed
 
 
 @lru_cache(maxsize=256)
