@@ -7,7 +7,6 @@ instanceId) sent by a client are ignored, as the spec says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,16 @@ from typing import Any
 from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.geoproperty import geometry_problem, looks_like_geometry
 from opencitybrain.context.jsonld import NGSI_LD, CompiledContext, ContextResolver, ContextValue
+from opencitybrain.context.member_rules import (
+    bad,
+    check_language_map,
+    has_forbidden_char,
+    is_null_value,
+    is_scope,
+    is_uri,
+    member_datetime,
+    relationship_objects,
+)
 from opencitybrain.context.model import (
     NGSI_LD_NULL,
     RELATIONSHIP_KINDS,
@@ -23,7 +32,6 @@ from opencitybrain.context.model import (
     Attribute,
     AttrKind,
     Entity,
-    parse_datetime,
     stamp,
 )
 
@@ -43,10 +51,6 @@ _META = frozenset({"type", "observedAt", "unitCode", "datasetId", "objectType", 
 _RESERVED_NAMES = _VALUE_MEMBERS | _SYSTEM | _PROHIBITED | _META
 _UNIT_KINDS = frozenset({AttrKind.PROPERTY, AttrKind.GEO_PROPERTY, AttrKind.LIST_PROPERTY})
 _GEO_ONLY = frozenset(NGSI_LD + n for n in ("location", "observationSpace", "operationSpace"))
-_FORBIDDEN = re.compile(r"[\x00-\x20\x7f<>\"'=;()]")
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
-_SCOPE = re.compile(r"^/[^/\s#+]+(?:/[^/\s#+]+)*$")
-_LANG = re.compile(r"^(?:@none|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +61,6 @@ class Fragment:
     types: tuple[str, ...] = ()
     scope: tuple[str, ...] | None = None
     attrs: dict[str, list[Attribute]] = field(default_factory=dict)
-
-
-def is_uri(value: Any) -> bool:
-    """Tell whether a value is an absolute URI string, as entity ids must be."""
-    return isinstance(value, str) and _URI.match(value) is not None
 
 
 def parse_entity(
@@ -138,10 +137,6 @@ def _is_obj(value: Any) -> bool:
     return isinstance(value, Mapping)
 
 
-def _bad(path: str, zh: str, en: str) -> BadRequestData:
-    return BadRequestData(f"{path}：{zh}", f"{path}: {en}", field=path)
-
-
 class _Parser:
     def __init__(self, ctx: CompiledContext, *, allow_null: bool, now: datetime | None) -> None:
         self.ctx = ctx
@@ -153,12 +148,12 @@ class _Parser:
             raise BadRequestData("请求体必须是 JSON 对象", "the body must be a JSON object")
         eid = payload.get("id", payload.get("@id"))
         if eid is None and need_id:
-            raise _bad("id", "缺少实体 id", "the entity id is missing")
+            raise bad("id", "缺少实体 id", "the entity id is missing")
         if eid is not None and not is_uri(eid):
-            raise _bad("id", "实体 id 必须是 URI", "the entity id must be a URI")
+            raise bad("id", "实体 id 必须是 URI", "the entity id must be a URI")
         raw_type = payload.get("type", payload.get("@type"))
         if raw_type is None and need_id:
-            raise _bad("type", "缺少实体类型", "the entity type is missing")
+            raise bad("type", "缺少实体类型", "the entity type is missing")
         types = () if raw_type is None else self.types(raw_type)
         scope = self.scope(payload["scope"]) if "scope" in payload else None
         attrs: dict[str, list[Attribute]] = {}
@@ -170,18 +165,18 @@ class _Parser:
             self.check_name(key, key)
             iri = self.ctx.expand(key)
             if iri in attrs:
-                raise _bad(key, "属性重复（不同名称展开为同一 IRI）", "duplicate attribute IRI")
+                raise bad(key, "属性重复（不同名称展开为同一 IRI）", "duplicate attribute IRI")
             attrs[iri] = self.attribute(iri, raw, key)
         return Fragment(eid, types, scope, attrs)
 
     def types(self, raw: Any) -> tuple[str, ...]:
         names = raw if isinstance(raw, list) else [raw]
         if not names:
-            raise _bad("type", "实体类型不能为空", "the entity type must not be empty")
+            raise bad("type", "实体类型不能为空", "the entity type must not be empty")
         expanded: list[str] = []
         for name in names:
             if not isinstance(name, str):
-                raise _bad("type", "实体类型必须是字符串", "an entity type must be a string")
+                raise bad("type", "实体类型必须是字符串", "an entity type must be a string")
             self.check_name(name, "type")
             iri = self.ctx.expand(name)
             if iri not in expanded:
@@ -193,17 +188,17 @@ class _Parser:
             return ()
         scopes = raw if isinstance(raw, list) else [raw]
         for item in scopes:
-            if not isinstance(item, str) or not _SCOPE.match(item):
-                raise _bad("scope", "范围须形如 /A/B", "a scope must look like /A/B")
+            if not isinstance(item, str) or not is_scope(item):
+                raise bad("scope", "范围须形如 /A/B", "a scope must look like /A/B")
         return tuple(dict.fromkeys(scopes))
 
     def check_name(self, name: str, path: str) -> None:
-        if not name or _FORBIDDEN.search(name):
-            raise _bad(
+        if not name or has_forbidden_char(name):
+            raise bad(
                 path, f"名称 {name!r} 含有不允许的字符", f"name {name!r} has a forbidden char"
             )
         if name in _RESERVED_NAMES:
-            raise _bad(path, f"{name} 是保留名称", f"{name} is a reserved name, not an attribute")
+            raise bad(path, f"{name} 是保留名称", f"{name} is a reserved name, not an attribute")
 
     def attribute(self, iri: str, raw: Any, path: str) -> list[Attribute]:
         if isinstance(raw, list) and raw and all(self._is_attr_object(x) for x in raw):
@@ -213,10 +208,10 @@ class _Parser:
         seen: set[str | None] = set()
         for attr in instances:
             if attr.dataset_id in seen:
-                raise _bad(path, "同一属性的实例 datasetId 重复", "instances repeat a datasetId")
+                raise bad(path, "同一属性的实例 datasetId 重复", "instances repeat a datasetId")
             seen.add(attr.dataset_id)
             if iri in _GEO_ONLY and attr.kind is not AttrKind.GEO_PROPERTY and not attr.is_null:
-                raise _bad(path, "该属性必须是 GeoProperty", "this attribute must be a GeoProperty")
+                raise bad(path, "该属性必须是 GeoProperty", "this attribute must be a GeoProperty")
         if self.now is not None:
             instances = [stamp(a, self.now) for a in instances]
         return instances
@@ -242,7 +237,7 @@ class _Parser:
                     geo = found is AttrKind.PROPERTY and looks_like_geometry(raw["value"])
                     return self.members(AttrKind.GEO_PROPERTY if geo else found, raw, path)
         if raw is None and not self.allow_null:
-            raise _bad(path, "属性值不能为 null", "an attribute value cannot be null")
+            raise bad(path, "属性值不能为 null", "an attribute value cannot be null")
         # A bare value is a concise Property (a GeoProperty when it is a geometry).
         bare = AttrKind.GEO_PROPERTY if looks_like_geometry(raw) else AttrKind.PROPERTY
         return Attribute(bare, self.value(bare, raw, path))
@@ -250,13 +245,13 @@ class _Parser:
     def kind(self, raw: Any, path: str) -> AttrKind:
         kind = _KIND_OF_IRI.get(self.ctx.expand(raw)) if isinstance(raw, str) else None
         if kind is None:
-            raise _bad(f"{path}.type", f"未知的属性类型 {raw!r}", f"unknown attribute type {raw!r}")
+            raise bad(f"{path}.type", f"未知的属性类型 {raw!r}", f"unknown attribute type {raw!r}")
         return kind
 
     def members(self, kind: AttrKind, raw: Mapping[str, Any], path: str) -> Attribute:
         member = VALUE_MEMBER[kind]
         if member not in raw:
-            raise _bad(path, f"{kind} 缺少 {member}", f"a {kind} needs a {member!r} member")
+            raise bad(path, f"{kind} 缺少 {member}", f"a {kind} needs a {member!r} member")
         value = self.value(kind, raw[member], f"{path}.{member}")
         observed_at = unit_code = dataset_id = None
         object_type: tuple[str, ...] = ()
@@ -266,19 +261,19 @@ class _Parser:
             if key in ("type", member, "expiresAt") or key in _SYSTEM:
                 continue
             if key == "observedAt":
-                observed_at = self.datetime(item, where)
+                observed_at = member_datetime(item, where)
             elif key == "unitCode" and kind in _UNIT_KINDS:
                 if not isinstance(item, str) or not item:
-                    raise _bad(where, "unitCode 必须是字符串", "unitCode must be a string")
+                    raise bad(where, "unitCode 必须是字符串", "unitCode must be a string")
                 unit_code = item
             elif key == "datasetId":
                 if not is_uri(item):
-                    raise _bad(where, "datasetId 必须是 URI", "datasetId must be a URI")
+                    raise bad(where, "datasetId 必须是 URI", "datasetId must be a URI")
                 dataset_id = item
             elif key == "objectType" and kind in RELATIONSHIP_KINDS:
                 object_type = self.vocab_list(item, where)
             elif key in _RESERVED_NAMES:
-                raise _bad(where, f"{kind} 中不允许 {key}", f"{key!r} is not allowed in a {kind}")
+                raise bad(where, f"{kind} 中不允许 {key}", f"{key!r} is not allowed in a {kind}")
             else:
                 self.check_name(key, where)
                 sub_iri = self.ctx.expand(key)
@@ -287,69 +282,30 @@ class _Parser:
             kind, value, observed_at, unit_code, dataset_id, None, None, sub, object_type
         )
 
-    def datetime(self, raw: Any, path: str) -> datetime:
-        try:
-            if isinstance(raw, str):
-                return parse_datetime(raw)
-        except ValueError:
-            pass
-        raise _bad(path, "必须是 ISO-8601 日期时间", "must be an ISO-8601 date-time")
-
     def vocab_list(self, raw: Any, path: str) -> tuple[str, ...]:
         items = raw if isinstance(raw, list) else [raw]
         if not items or not all(isinstance(i, str) and i for i in items):
-            raise _bad(path, "必须是术语或术语数组", "must be a term or an array of terms")
+            raise bad(path, "必须是术语或术语数组", "must be a term or an array of terms")
         return tuple(self.ctx.expand(i) for i in items)
 
     def value(self, kind: AttrKind, raw: Any, path: str) -> Any:
-        if self.allow_null and _is_null(kind, raw):
+        if self.allow_null and is_null_value(kind, raw):
             return {"@none": NGSI_LD_NULL} if kind is AttrKind.LANGUAGE_PROPERTY else NGSI_LD_NULL
         if raw is None:
-            raise _bad(path, "值不能为 null", "the value cannot be null")
+            raise bad(path, "值不能为 null", "the value cannot be null")
         if kind is AttrKind.GEO_PROPERTY:
             problem = geometry_problem(raw)
             if problem:
-                raise _bad(path, f"不是有效的 GeoJSON 几何：{problem}", problem)
+                raise bad(path, f"不是有效的 GeoJSON 几何：{problem}", problem)
         elif kind is AttrKind.RELATIONSHIP:
-            return self.objects(raw, path, single_ok=True)
+            return relationship_objects(raw, path, single_ok=True)
         elif kind is AttrKind.LIST_RELATIONSHIP:
-            return self.objects(raw, path, single_ok=False)
+            return relationship_objects(raw, path, single_ok=False)
         elif kind is AttrKind.LANGUAGE_PROPERTY:
-            self.language_map(raw, path)
+            check_language_map(raw, path)
         elif kind is AttrKind.VOCAB_PROPERTY:
             terms = self.vocab_list(raw, path)
             return list(terms) if isinstance(raw, list) else terms[0]
         elif kind is AttrKind.LIST_PROPERTY and not isinstance(raw, list):
-            raise _bad(path, "valueList 必须是数组", "valueList must be an array")
+            raise bad(path, "valueList 必须是数组", "valueList must be an array")
         return raw
-
-    def objects(self, raw: Any, path: str, *, single_ok: bool) -> Any:
-        if single_ok and isinstance(raw, str):
-            if not is_uri(raw):
-                raise _bad(path, "关系的对象必须是 URI", "a Relationship's object must be a URI")
-            return raw
-        if not isinstance(raw, list) or (single_ok and not raw):
-            raise _bad(path, "必须是 URI 或 URI 数组", "must be a URI or an array of URIs")
-        # objectList items may also be written as {"object": uri}.
-        uris = [i.get("object") if _is_obj(i) else i for i in raw]
-        if not all(is_uri(u) for u in uris):
-            raise _bad(path, "关系的对象必须是 URI", "every object must be a URI")
-        return uris
-
-    def language_map(self, raw: Any, path: str) -> None:
-        if not _is_obj(raw) or not raw:
-            raise _bad(path, "languageMap 必须是非空对象", "languageMap must be a non-empty object")
-        for tag, text in raw.items():
-            if not _LANG.match(tag):
-                raise _bad(path, f"语言标签 {tag!r} 无效", f"invalid language tag {tag!r}")
-            texts = text if isinstance(text, list) else [text]
-            if not all(isinstance(t, str) for t in texts):
-                raise _bad(
-                    path, "languageMap 的值必须是字符串", "languageMap values must be strings"
-                )
-
-
-def _is_null(kind: AttrKind, raw: Any) -> bool:
-    if raw is None or raw == NGSI_LD_NULL or raw == [NGSI_LD_NULL]:
-        return True
-    return kind is AttrKind.LANGUAGE_PROPERTY and raw == {"@none": NGSI_LD_NULL}
