@@ -312,7 +312,7 @@ def _term(node: Compare | Pattern | Exists, expand: Callable[[str], str]) -> Pre
     if not subs:
 
         def direct(e: EntityLike) -> bool:
-            # A plain loop: any() over a generator costs a third more on this hot path.
+            # A plain loop: any() over a generator takes three times as long (~0.25 µs more).
             for attr in e.attrs.get(head, ()):  # noqa: SIM110
                 if check(attr):
                     return True
