@@ -5,7 +5,9 @@ expands them with the request's @context. ``;`` (AND) binds tighter than ``|`` (
 in ordinary boolean algebra, and parentheses may nest (a superset of the spec grammar,
 which allows one level). Values follow the spec: numbers, double-quoted strings,
 ``true``/``false``, unquoted ISO 8601 dateTime/date/time, and unquoted URIs; ranges
-(``a==1..9``) and value lists (``a==1,2``) go with ``==`` and ``!=`` only.
+(``a==1..9``) and value lists (``a==1,2``) go with ``==`` and ``!=`` only. Names are
+terms or prefixed names (``ex:speed``); a full IRI containing dots cannot be told from a
+path. An unquoted pattern ends at a top-level ``;``, ``|`` or ``)``: quote it to use them.
 """
 
 from __future__ import annotations
