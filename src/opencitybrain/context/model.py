@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 NGSI_LD_NULL = "urn:ngsi-ld:null"
@@ -54,6 +55,7 @@ VALUE_MEMBER: dict[AttrKind, str] = {
     AttrKind.LIST_RELATIONSHIP: "objectList",
 }
 RELATIONSHIP_KINDS = frozenset({AttrKind.RELATIONSHIP, AttrKind.LIST_RELATIONSHIP})
+_KINDS = {kind.value: kind for kind in AttrKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +95,17 @@ class Entity:
     modified_at: datetime | None = None
 
 
+@lru_cache(maxsize=4096)
 def format_datetime(moment: datetime) -> str:
     """Return an aware datetime as ISO-8601 in UTC with a Z, milliseconds if any."""
+    # Cached: one request stamps every attribute with the same instant.
     utc = moment.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
     micro = utc.microsecond
-    if micro:
-        text += f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
-    return text + "Z"
+    spec = "milliseconds" if micro and micro % 1000 == 0 else "auto"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
+@lru_cache(maxsize=4096)
 def parse_datetime(text: str) -> datetime:
     """Return the aware UTC datetime of an ISO-8601 date-time (no offset means UTC)."""
     if "T" not in text and "t" not in text:
@@ -167,7 +170,7 @@ def _attrs_from_doc(doc: dict[str, list[dict[str, Any]]]) -> dict[str, list[Attr
 
 def _attr_from_doc(doc: dict[str, Any]) -> Attribute:
     return Attribute(
-        kind=AttrKind(doc["type"]),
+        kind=_KINDS[doc["type"]],
         value=doc["value"],
         observed_at=_opt_datetime(doc.get("observedAt")),
         unit_code=doc.get("unitCode"),

@@ -32,7 +32,6 @@ from opencitybrain.context.model import (
     Attribute,
     AttrKind,
     Entity,
-    stamp,
 )
 
 _KIND_OF_IRI = {NGSI_LD + kind.value: kind for kind in AttrKind}
@@ -212,8 +211,6 @@ class _Parser:
             seen.add(attr.dataset_id)
             if iri in _GEO_ONLY and attr.kind is not AttrKind.GEO_PROPERTY and not attr.is_null:
                 raise bad(path, "该属性必须是 GeoProperty", "this attribute must be a GeoProperty")
-        if self.now is not None:
-            instances = [stamp(a, self.now) for a in instances]
         return instances
 
     def _is_attr_object(self, item: Any) -> bool:
@@ -228,9 +225,8 @@ class _Parser:
         if _is_obj(raw):
             if "type" in raw:
                 if looks_like_geometry(raw):
-                    return Attribute(
-                        AttrKind.GEO_PROPERTY, self.value(AttrKind.GEO_PROPERTY, raw, path)
-                    )
+                    geometry = self.value(AttrKind.GEO_PROPERTY, raw, path)
+                    return self.bare(AttrKind.GEO_PROPERTY, geometry)
                 return self.members(self.kind(raw["type"], path), raw, path)
             for member, found in _KIND_OF_MEMBER.items():
                 if member in raw:
@@ -240,7 +236,11 @@ class _Parser:
             raise bad(path, "属性值不能为 null", "an attribute value cannot be null")
         # A bare value is a concise Property (a GeoProperty when it is a geometry).
         bare = AttrKind.GEO_PROPERTY if looks_like_geometry(raw) else AttrKind.PROPERTY
-        return Attribute(bare, self.value(bare, raw, path))
+        return self.bare(bare, self.value(bare, raw, path))
+
+    def bare(self, kind: AttrKind, value: Any) -> Attribute:
+        # Timestamps are set here, once, rather than by copying every parsed instance.
+        return Attribute(kind, value, created_at=self.now, modified_at=self.now)
 
     def kind(self, raw: Any, path: str) -> AttrKind:
         kind = _KIND_OF_IRI.get(self.ctx.expand(raw)) if isinstance(raw, str) else None
@@ -278,8 +278,9 @@ class _Parser:
                 self.check_name(key, where)
                 sub_iri = self.ctx.expand(key)
                 sub[sub_iri] = self.attribute(sub_iri, item, where)
+        now = self.now
         return Attribute(
-            kind, value, observed_at, unit_code, dataset_id, None, None, sub, object_type
+            kind, value, observed_at, unit_code, dataset_id, now, now, sub, object_type
         )
 
     def vocab_list(self, raw: Any, path: str) -> tuple[str, ...]:
