@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from tests.support import DemoCity, build_demo_city
 
@@ -55,3 +56,26 @@ def cockpit_url(live_server: str) -> str:
 def demo_login(demo_city: DemoCity) -> tuple[str, str]:
     """Return the operator's username and password."""
     return "operator", demo_city.password("operator")
+
+
+@pytest.fixture(scope="session")
+def client(demo_city: DemoCity) -> Iterator[TestClient]:
+    """Return an HTTP client on the demo app (no network)."""
+    with TestClient(demo_city.app) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def tokens(client: TestClient, demo_city: DemoCity) -> dict[str, str]:
+    """Return a bearer token for every demo user with a password."""
+    out = {}
+    for name, cred in demo_city.credentials.items():
+        if cred.kind != "password":
+            continue
+        res = client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": name, "password": cred.secret},
+        )
+        assert res.status_code == 200, res.text
+        out[name] = res.json()["access_token"]
+    return out

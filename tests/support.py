@@ -39,3 +39,8 @@ def build_demo_city(data_dir: Path) -> DemoCity:
         counties,
     )
     return DemoCity(platform, platform.app(), {c.username: c for c in created})
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return an Authorization header."""
+    return {"Authorization": f"Bearer {token}"}

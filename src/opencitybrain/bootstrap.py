@@ -27,6 +27,10 @@ from opencitybrain.citypack.api import router as city_router
 from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.model import CityPack
 from opencitybrain.citypack.service import CityService
+from opencitybrain.context.api import router as context_router
+from opencitybrain.context.jsonld import ContextResolver
+from opencitybrain.context.service import ContextBroker
+from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -91,7 +95,7 @@ class Platform:
         """Build the HTTP app on this platform."""
         return create_app(
             self.services,
-            routers=[city_router],
+            routers=[city_router, context_router],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
         )
@@ -122,11 +126,12 @@ async def build_platform(
         settings.city_pack, cache_dir=settings.data_dir / "cache", progress=pack_progress
     )
     city = CityService(pack)
+    broker = ContextBroker(SqlEntityStore(engine), ContextResolver(), clock, bus)
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
     health.add("bus", bus.healthy)
     platform = Platform(settings, clock, engine, bus, pack, accounts, city)
-    for service in (accounts, city, health):
+    for service in (accounts, city, broker, health):
         platform.services.add(service)
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)

@@ -40,6 +40,8 @@ class Permission(StrEnum):
     ACCOUNTS_READ = "accounts:read"
     ACCOUNTS_ADMIN = "accounts:admin"
     KEYS_OWN = "keys:own"
+    CONTEXT_READ = "context:read"
+    CONTEXT_WRITE = "context:write"
 
 
 ROLE_NAMES: dict[Role, tuple[str, str]] = {
@@ -52,13 +54,15 @@ ROLE_NAMES: dict[Role, tuple[str, str]] = {
 }
 
 _BASE = frozenset({Permission.CITY_READ, Permission.CLOCK_READ})
+_LIVE = frozenset({Permission.CONTEXT_READ, Permission.CONTEXT_WRITE})
+# Citizens see the city through apps and services, not the raw live state.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUREAU_ADMIN: frozenset(Permission),
-    Role.DEPARTMENT_STAFF: _BASE | {Permission.ACCOUNTS_READ, Permission.KEYS_OWN},
-    Role.OPERATOR: _BASE | {Permission.ACCOUNTS_READ, Permission.KEYS_OWN},
-    Role.GRID_WORKER: _BASE | {Permission.KEYS_OWN},
+    Role.DEPARTMENT_STAFF: _BASE | _LIVE | {Permission.ACCOUNTS_READ, Permission.KEYS_OWN},
+    Role.OPERATOR: _BASE | _LIVE | {Permission.ACCOUNTS_READ, Permission.KEYS_OWN},
+    Role.GRID_WORKER: _BASE | {Permission.CONTEXT_READ, Permission.KEYS_OWN},
     Role.CITIZEN: _BASE,
-    Role.APP: _BASE,
+    Role.APP: _BASE | _LIVE,
 }
 
 

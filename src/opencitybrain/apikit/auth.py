@@ -123,6 +123,8 @@ ClockController = Annotated[Context, Depends(require(Permission.CLOCK_CONTROL))]
 AccountsReader = Annotated[Context, Depends(require(Permission.ACCOUNTS_READ))]
 AccountsAdmin = Annotated[Context, Depends(require(Permission.ACCOUNTS_ADMIN))]
 KeyOwner = Annotated[Context, Depends(require(Permission.KEYS_OWN))]
+ContextReader = Annotated[Context, Depends(require(Permission.CONTEXT_READ))]
+ContextWriter = Annotated[Context, Depends(require(Permission.CONTEXT_WRITE))]
 Public = Depends(public)
 
 

@@ -103,6 +103,11 @@ def problem(
 
 async def _citybrain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CityBrainError)
+    own = getattr(exc, "problem", None)
+    if callable(own):
+        # Errors of a standard API (e.g. NGSI-LD ProblemDetails) bring their own body.
+        body = own()
+        return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON)
     status = STATUS_OF_KIND[exc.kind]
     headers = {"WWW-Authenticate": 'Bearer realm="citybrain"'} if status == 401 else None
     errors = [FieldProblem(field=e.field, reason=e.reason) for e in exc.errors]

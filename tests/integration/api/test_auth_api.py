@@ -6,8 +6,7 @@ import base64
 
 from fastapi.testclient import TestClient
 
-from tests.integration.api.conftest import bearer
-from tests.support import DemoCity
+from tests.support import DemoCity, bearer
 
 
 def _token(client: TestClient, **form: str) -> object:

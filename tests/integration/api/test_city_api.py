@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.api.conftest import bearer
+from tests.support import bearer
 
 BAYI_SQUARE = (115.9070, 28.6760)  # 八一广场, 东湖区 (WGS-84)
 

@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from opencitybrain.accounts.model import ROLE_PERMISSIONS, Permission, Role
 from opencitybrain.apikit.auth import RouteGuard, route_guards
-from tests.integration.api.conftest import bearer
-from tests.support import DemoCity
+from tests.support import DemoCity, bearer
 
 # The only routes anyone may call without credentials.
 PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/token")}

@@ -1,0 +1,148 @@
+"""Request plumbing shared by the NGSI-LD routes: body, @context, options, responses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from opencitybrain.apikit.services import registry
+from opencitybrain.context.errors import BadRequestData, InvalidRequest, NotAcceptable
+from opencitybrain.context.headers import (
+    GEOJSON,
+    JSONLD,
+    JSONLD_CONTEXT_REL,
+    Representation,
+    content_kind,
+    link_context,
+    negotiate,
+    tenant_of,
+)
+from opencitybrain.context.jsonld import CompiledContext
+from opencitybrain.context.service import ContextBroker
+from opencitybrain.kernel.errors import CityBrainError, ErrorKind
+
+MAX_BODY = 8 * 2**20
+TENANT_HEADER = "NGSILD-Tenant"
+
+
+class UnsupportedMediaType(CityBrainError):
+    """Raise when a body comes in a format NGSI-LD does not take."""
+
+    def __init__(self, got: str | None) -> None:
+        super().__init__(
+            "ngsi.unsupported_media_type",
+            f"不支持的 Content-Type：{got}（可用 application/json 或 application/ld+json）",
+            f"unsupported Content-Type {got} (use application/json or application/ld+json)",
+            ErrorKind.UNSUPPORTED_MEDIA,
+        )
+
+
+def broker(request: Request) -> ContextBroker:
+    """Return the wired context broker."""
+    return registry(request).get(ContextBroker)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What every NGSI-LD request brings: tenant, @context and wanted representation."""
+
+    tenant: str
+    context: CompiledContext
+    representation: Representation
+
+
+def _csv(raw: str | None) -> list[str]:
+    return [p.strip() for p in (raw or "").split(",") if p.strip()]
+
+
+def options_of(request: Request) -> set[str]:
+    """Return the ``options`` (and 1.8 ``format``) flags of a request."""
+    flags = set(_csv(request.query_params.get("options")))
+    fmt = request.query_params.get("format")
+    if fmt:
+        flags.add(fmt)
+    unknown = flags - {"keyValues", "simplified", "normalized", "sysAttrs", "noOverwrite",
+                       "concise", "update", "replace"}  # fmt: skip
+    if unknown:
+        raise BadRequestData(
+            f"未知的 options：{sorted(unknown)}",
+            f"unknown options {sorted(unknown)}",
+            field="options",
+        )
+    return flags
+
+
+def csv_param(request: Request, name: str) -> list[str]:
+    """Return a comma-separated query parameter as a list."""
+    return _csv(request.query_params.get(name))
+
+
+def call_of(request: Request, svc: ContextBroker, body: Any = None) -> Call:
+    """Return the tenant, the @context (Link header or body) and the representation."""
+    tenant = tenant_of(request.headers.get(TENANT_HEADER))
+    rep = negotiate(request.headers.get("accept"))
+    if rep is None:
+        raise NotAcceptable(
+            "无法提供所要求的表示"
+            "（可用 application/json、application/ld+json、application/geo+json）",
+            "cannot answer in any accepted media type "
+            "(application/json, application/ld+json, application/geo+json)",
+        )
+    kind = content_kind(request.headers.get("content-type")) if body is not None else None
+    link = link_context(request.headers.get("link"))
+    if kind == "ld+json":
+        if link is not None:
+            raise BadRequestData(
+                "application/ld+json 请求不能同时带 Link @context",
+                "an application/ld+json request must not also send a Link @context",
+            )
+        if not isinstance(body, dict) or "@context" not in body:
+            raise BadRequestData(
+                "application/ld+json 请求体必须含 @context",
+                "an application/ld+json body must carry its @context",
+                field="@context",
+            )
+        context = svc.resolver.compile(body["@context"])
+    else:
+        if isinstance(body, dict) and "@context" in body:
+            raise BadRequestData(
+                "application/json 请求体不能含 @context（请用 Link 头）",
+                "an application/json body must not carry @context (use the Link header)",
+                field="@context",
+            )
+        context = svc.resolver.compile(link)
+    return Call(tenant, context, rep)
+
+
+async def json_body(request: Request) -> Any:
+    """Return the parsed JSON body, refusing other media types and malformed JSON."""
+    kind = content_kind(request.headers.get("content-type"))
+    if kind is None:
+        raise UnsupportedMediaType(request.headers.get("content-type"))
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise InvalidRequest("请求体过大", f"body larger than {MAX_BODY} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(
+            f"请求体不是合法 JSON：{exc}", f"body is not valid JSON: {exc}"
+        ) from exc
+
+
+def respond(
+    call: Call, body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Return a JSON response in the negotiated media type, echoing the tenant."""
+    media = {"ld+json": JSONLD, "geo+json": GEOJSON}.get(call.representation, "application/json")
+    out = dict(headers or {})
+    if call.tenant:
+        out[TENANT_HEADER] = call.tenant
+    if call.representation == "json" and isinstance(call.context.value, str):
+        # A plain-JSON answer names its @context in a Link header, as the request did.
+        out["Link"] = f'<{call.context.value}>; rel="{JSONLD_CONTEXT_REL}"; type="{JSONLD}"'
+    return JSONResponse(body, status_code=status, media_type=media, headers=out)

@@ -1,0 +1,221 @@
+"""The context broker's use cases on single entities: create, read, update, delete.
+
+Methods are synchronous (the store is) and return the changes they made; the caller
+publishes those with :meth:`ContextBroker.publish` on the platform bus. Queries live in
+``query.py`` and batch operations in ``batch.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from opencitybrain.context.changes import EntityChange, history_of_changes, history_of_entity
+from opencitybrain.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
+from opencitybrain.context.jsonld import CompiledContext, ContextResolver, ContextValue
+from opencitybrain.context.model import Entity, from_doc, to_doc
+from opencitybrain.context.parsing import (
+    parse_attribute,
+    parse_attributes,
+    parse_entity,
+    parse_fragment,
+)
+from opencitybrain.context.store import EntityStore
+from opencitybrain.context.updates import (
+    Changes,
+    append_attrs,
+    delete_attr,
+    merge_entity,
+    patch_attr,
+    replace_attr,
+    replace_entity,
+    update_attrs,
+)
+from opencitybrain.kernel.bus import Bus
+from opencitybrain.kernel.clock import Clock
+from opencitybrain.kernel.errors import Conflict
+from opencitybrain.kernel.events import Context
+
+log = logging.getLogger(__name__)
+
+_RETRIES = 5  # optimistic-concurrency retries when two writers race on one entity
+
+
+def not_found(entity_id: str) -> ResourceNotFound:
+    """Return the error for a missing entity."""
+    return ResourceNotFound(f"实体不存在：{entity_id}", f"no entity {entity_id}", field="id")
+
+
+class ContextBroker:
+    """Keep the city's live state as NGSI-LD entities, with history and change events."""
+
+    def __init__(
+        self, store: EntityStore, resolver: ContextResolver, clock: Clock, bus: Bus | None = None
+    ) -> None:
+        self.store = store
+        self.resolver = resolver
+        self.clock = clock
+        self.bus = bus
+
+    # --- events -------------------------------------------------------------------------
+
+    async def publish(self, changes: Sequence[EntityChange], ctx: Context | None) -> None:
+        """Announce changes on the platform bus (nothing if there is no bus)."""
+        if self.bus is None:
+            return
+        now = self.clock.now()
+        for change in changes:
+            await self.bus.publish(change.event(now, ctx))
+
+    # --- single entities ----------------------------------------------------------------
+
+    def create(
+        self, tenant: str, payload: Any, context: ContextValue | CompiledContext
+    ) -> tuple[Entity, list[EntityChange]]:
+        """Create an entity from its normalized (or concise) JSON."""
+        now = self.clock.now()
+        entity = parse_entity(payload, self.resolver, context, now=now)
+        try:
+            self.store.create(tenant, to_doc(entity))
+        except Conflict:
+            raise AlreadyExists(
+                f"实体已存在：{entity.id}", f"entity {entity.id} exists already", field="id"
+            ) from None
+        self.store.append_history(tenant, history_of_entity(entity, now))
+        return entity, [EntityChange(tenant, "created", entity, tuple(entity.attrs))]
+
+    def get(self, tenant: str, entity_id: str) -> Entity:
+        """Return one entity or raise ResourceNotFound."""
+        doc = self.store.get(tenant, _uri(entity_id))
+        if doc is None:
+            raise not_found(entity_id)
+        return from_doc(doc)
+
+    def delete(self, tenant: str, entity_id: str) -> list[EntityChange]:
+        """Delete an entity."""
+        doc = self.store.get(tenant, _uri(entity_id))
+        if doc is None or not self.store.delete(tenant, entity_id):
+            raise not_found(entity_id)
+        return [EntityChange(tenant, "deleted", from_doc(doc))]
+
+    def append(
+        self,
+        tenant: str,
+        entity_id: str,
+        payload: Any,
+        context: ContextValue | CompiledContext,
+        *,
+        overwrite: bool = True,
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Add attributes (POST …/attrs); keep existing ones when ``overwrite`` is False."""
+        attrs = parse_attributes(payload, self.resolver, context, allow_null=False)
+        return self._change(
+            tenant, entity_id, lambda e, now: append_attrs(e, attrs, now, overwrite=overwrite)
+        )
+
+    def update(
+        self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Update existing attributes only (PATCH …/attrs); report those not updated."""
+        attrs = parse_attributes(payload, self.resolver, context)
+        return self._change(tenant, entity_id, lambda e, now: update_attrs(e, attrs, now))
+
+    def patch_attribute(
+        self,
+        tenant: str,
+        entity_id: str,
+        name: str,
+        payload: Any,
+        context: ContextValue | CompiledContext,
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Partially update one attribute (PATCH …/attrs/{attrId})."""
+        iri, instances = parse_attribute(name, payload, self.resolver, context)
+        return self._change(tenant, entity_id, lambda e, now: patch_attr(e, iri, instances, now))
+
+    def replace_attribute(
+        self,
+        tenant: str,
+        entity_id: str,
+        name: str,
+        payload: Any,
+        context: ContextValue | CompiledContext,
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Replace one attribute (PUT …/attrs/{attrId})."""
+        iri, instances = parse_attribute(name, payload, self.resolver, context, allow_null=False)
+        return self._change(tenant, entity_id, lambda e, now: replace_attr(e, iri, instances, now))
+
+    def delete_attribute(
+        self,
+        tenant: str,
+        entity_id: str,
+        name: str,
+        context: ContextValue | CompiledContext,
+        *,
+        dataset_id: str | None = None,
+        delete_all: bool = False,
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Delete one attribute's default instance, one datasetId, or all instances."""
+        iri = self.resolver.expand(name, context)
+        return self._change(
+            tenant,
+            entity_id,
+            lambda e, now: delete_attr(e, iri, now, dataset_id=dataset_id, delete_all=delete_all),
+        )
+
+    def replace(
+        self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Replace a whole entity (PUT /entities/{id}), keeping its id and createdAt."""
+        body = dict(payload) if isinstance(payload, dict) else payload
+        if isinstance(body, dict):
+            if "id" in body and body["id"] != entity_id:
+                raise BadRequestData(
+                    "请求体的 id 与路径不符", "body id differs from path", field="id"
+                )
+            body["id"] = entity_id
+        new = parse_entity(body, self.resolver, context, now=self.clock.now())
+        return self._change(tenant, entity_id, lambda e, now: replace_entity(e, new, now))
+
+    def merge(
+        self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
+    ) -> tuple[Changes, list[EntityChange]]:
+        """Merge a fragment into an entity (PATCH /entities/{id}); NGSI-LD Null deletes."""
+        fragment = parse_fragment(payload, self.resolver, context)
+        if fragment.id is not None and fragment.id != entity_id:
+            raise BadRequestData("请求体的 id 与路径不符", "body id differs from path", field="id")
+        return self._change(tenant, entity_id, lambda e, now: merge_entity(e, fragment, now))
+
+    def _change(
+        self, tenant: str, entity_id: str, apply: Any
+    ) -> tuple[Changes, list[EntityChange]]:
+        entity_id = _uri(entity_id)
+        for _ in range(_RETRIES):
+            found = self.store.get_versioned(tenant, entity_id)
+            if found is None:
+                raise not_found(entity_id)
+            doc, version = found
+            now = self.clock.now()
+            entity, changes = apply(from_doc(doc), now)
+            if not changes.changed:
+                return changes, []
+            try:
+                self.store.put(tenant, to_doc(entity), expected_version=version)
+            except Conflict:
+                log.debug("concurrent write to %s; retrying", entity_id)
+                continue
+            self.store.append_history(tenant, history_of_changes(entity, changes, now))
+            return changes, [EntityChange(tenant, "updated", entity, changes.updated)]
+        raise Conflict(
+            "ngsi.write_conflict",
+            f"实体 {entity_id} 正被频繁并发修改，请重试",
+            f"entity {entity_id} is being changed concurrently; retry",
+        )
+
+
+def _uri(entity_id: str) -> str:
+    if ":" not in entity_id:
+        raise BadRequestData(
+            f"实体 id 不是 URI：{entity_id}", f"entity id is not a URI: {entity_id}", field="id"
+        )
+    return entity_id
