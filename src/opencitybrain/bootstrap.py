@@ -27,8 +27,8 @@ from opencitybrain.citypack.api import router as city_router
 from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.model import CityPack
 from opencitybrain.citypack.service import CityService
-from opencitybrain.context.api import router as context_router
 from opencitybrain.context.jsonld import ContextResolver
+from opencitybrain.context.routes import ROUTERS as CONTEXT_ROUTERS
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.kernel.bus import Bus
@@ -95,7 +95,7 @@ class Platform:
         """Build the HTTP app on this platform."""
         return create_app(
             self.services,
-            routers=[city_router, context_router],
+            routers=[city_router, *CONTEXT_ROUTERS],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
         )
