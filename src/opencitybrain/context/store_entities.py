@@ -84,7 +84,7 @@ class SqlEntityWrites(SqlBase):
         """Return the types and createdAt text of those of ``ids`` that exist, locked."""
         stmt = (
             sa.select(_E.id, _E.types, _E.doc["createdAt"].as_string())
-            .where(_E.tenant == tenant, _E.id.in_(ids))
+            .where(_E.tenant == tenant, self._in_keys(_E.id, ids))
             .with_for_update()
         )
         return {row[0]: _Stored(row[1], row[2]) for row in conn.execute(stmt)}
@@ -154,7 +154,7 @@ class SqlEntityWrites(SqlBase):
                 if retyped:
                     conn.execute(
                         sa.delete(entity_types).where(
-                            _T.tenant == tenant, _T.entity_id.in_(retyped)
+                            _T.tenant == tenant, self._in_keys(_T.entity_id, retyped)
                         )
                     )
                 self._bulk_insert(
@@ -175,37 +175,46 @@ class SqlEntityWrites(SqlBase):
         read the entity, so the document's createdAt is kept as given.
         """
         entity_id, types = doc_id(doc), doc_types(doc)
+        params = {"doc": encode(doc).decode(), "types": encode(types).decode()}
+        update = (
+            sa.update(entities)
+            .where(_E.tenant == tenant, _E.id == entity_id)
+            .values(
+                types=self._json_param("types"),
+                doc=self._json_param("doc"),
+                modified_at=parse_instant(doc.get("modifiedAt"), "modifiedAt"),
+                version=_E.version + 1,
+            )
+            .returning(_E.version)
+        )
+        if expected_version is not None:
+            update = update.where(_E.version == expected_version)
+        with self._engine.begin() as conn:
+            # The usual replace keeps the types: one statement, and the type rows stand.
+            same_types = _E.types == self._json_param("types")
+            version = conn.execute(update.where(same_types), params).scalar_one_or_none()
+        if version is not None:
+            return int(version)
         with self._write() as conn:
             found = conn.execute(
-                sa.select(_E.version, _E.types)
+                sa.select(_E.version)
                 .where(_E.tenant == tenant, _E.id == entity_id)
                 .with_for_update()
-            ).first()
+            ).scalar_one_or_none()
             if found is None:
                 raise _not_found(entity_id)
-            if expected_version is not None and found.version != expected_version:
+            if expected_version is not None and found != expected_version:
                 raise Conflict(
                     "ngsi.version_conflict",
                     f"实体已被他人修改: {entity_id}",
                     f"the entity changed meanwhile: {entity_id}",
                 )
+            version = conn.execute(update, params).scalar_one()
             conn.execute(
-                sa.update(entities)
-                .where(_E.tenant == tenant, _E.id == entity_id)
-                .values(
-                    types=types,
-                    doc=self._json_param("doc"),
-                    modified_at=parse_instant(doc.get("modifiedAt"), "modifiedAt"),
-                    version=found.version + 1,
-                ),
-                {"doc": encode(doc).decode()},
+                sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id)
             )
-            if set(found.types) != set(types):
-                conn.execute(
-                    sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id)
-                )
-                self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, types))
-        return int(found.version) + 1
+            self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, types))
+        return int(version)
 
     def get(self, tenant: str, entity_id: str) -> Doc | None:
         """Return an entity's document, or None."""
@@ -229,7 +238,7 @@ class SqlEntityWrites(SqlBase):
         with self._engine.connect() as conn:
             for part in chunks(wanted, IN_CHUNK):
                 stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                    _E.tenant == tenant, _E.id.in_(part)
+                    _E.tenant == tenant, self._in_keys(_E.id, part)
                 )
                 for row in conn.execute(stmt):
                     found_ids.append(row[0])
@@ -241,7 +250,7 @@ class SqlEntityWrites(SqlBase):
         found: set[str] = set()
         with self._engine.connect() as conn:
             for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
-                stmt = sa.select(_E.id).where(_E.tenant == tenant, _E.id.in_(part))
+                stmt = sa.select(_E.id).where(_E.tenant == tenant, self._in_keys(_E.id, part))
                 found.update(conn.execute(stmt).scalars())
         return found
 
@@ -255,11 +264,15 @@ class SqlEntityWrites(SqlBase):
         with self._engine.begin() as conn:
             for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
                 gone = conn.execute(
-                    sa.delete(entities).where(_E.tenant == tenant, _E.id.in_(part)).returning(_E.id)
+                    sa.delete(entities)
+                    .where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                    .returning(_E.id)
                 )
                 deleted.update(gone.scalars())
                 conn.execute(
-                    sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id.in_(part))
+                    sa.delete(entity_types).where(
+                        _T.tenant == tenant, self._in_keys(_T.entity_id, part)
+                    )
                 )
         return deleted
 

@@ -8,9 +8,11 @@ are fetched for matching ids alone, and a literal ``^prefix`` narrows the SQL ra
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,22 +79,16 @@ def prefix_range(pattern: str) -> tuple[str | None, str | None]:
     return prefix, prefix[:-1] + chr(last + 1)
 
 
+def _unique(sorted_ids: Iterable[str]) -> Iterator[str]:
+    last = None
+    for entity_id in sorted_ids:
+        if entity_id != last:
+            yield entity_id
+            last = entity_id
+
+
 class SqlEntityScans(SqlBase):
     """List, count and summarise entities in SQL."""
-
-    def _where(
-        self, tenant: str, types: Sequence[str] | None, low: str | None, high: str | None
-    ) -> list[sa.ColumnElement[bool]]:
-        conds: list[sa.ColumnElement[bool]] = [_E.tenant == tenant]
-        if types is not None:
-            conds.append(
-                _E.id.in_(sa.select(_T.entity_id).where(_T.tenant == tenant, _T.type.in_(types)))
-            )
-        if low is not None:
-            conds.append(_E.id >= low)
-        if high is not None:
-            conds.append(_E.id < high)
-        return conds
 
     def scan(
         self,
@@ -111,12 +107,14 @@ class SqlEntityScans(SqlBase):
         """
         if limit <= 0 or (types is not None and not types):
             return []
-        if ids is None and id_pattern is None:
-            return self._docs_after(tenant, types, after_id, limit)
-        wanted = self._ids(
-            tenant, types=types, ids=ids, id_pattern=id_pattern, after=after_id, need=limit
-        )
-        return self._docs_of(tenant, wanted[:limit])
+        with self._engine.connect() as conn:
+            if ids is None and id_pattern is None:
+                if types is None or len(set(types)) == 1:
+                    return self._page(conn, tenant, types[0] if types else None, after_id, limit)
+                found = self._merged(conn, tenant, types, after_id, None, None, limit)
+            else:
+                found = self._matching(conn, tenant, types, ids, id_pattern, after_id)
+            return self._docs_of(conn, tenant, list(islice(found, limit)))
 
     def count(
         self,
@@ -129,15 +127,15 @@ class SqlEntityScans(SqlBase):
         """Return how many entities ``scan`` would list with no limit."""
         if types is not None and not types:
             return 0
-        if ids is not None or id_pattern is not None:
-            return len(self._ids(tenant, types=types, ids=ids, id_pattern=id_pattern))
-        if types is None:
-            stmt = sa.select(sa.func.count()).where(_E.tenant == tenant)
-        else:
-            stmt = sa.select(sa.func.count(sa.distinct(_T.entity_id))).where(
-                _T.tenant == tenant, _T.type.in_(types)
-            )
         with self._engine.connect() as conn:
+            if ids is not None or id_pattern is not None:
+                return sum(1 for _ in self._matching(conn, tenant, types, ids, id_pattern, None))
+            if types is None:
+                stmt = sa.select(sa.func.count()).where(_E.tenant == tenant)
+            else:
+                stmt = sa.select(sa.func.count(sa.distinct(_T.entity_id))).where(
+                    _T.tenant == tenant, _T.type.in_(types)
+                )
             return int(conn.execute(stmt).scalar_one())
 
     def types(self, tenant: str) -> dict[str, int]:
@@ -160,59 +158,123 @@ class SqlEntityScans(SqlBase):
                 out.setdefault(attr, set()).add(type_iri)
         return out
 
-    def _docs_after(
-        self, tenant: str, types: Sequence[str] | None, after: str | None, limit: int
+    def _page(
+        self, conn: sa.Connection, tenant: str, type_iri: str | None, after: str | None, limit: int
     ) -> list[Doc]:
-        conds = self._where(tenant, types, None, None)
+        """Return one page of documents, of one type or of any, in one query."""
+        stmt = sa.select(self._json_text(_E.doc))
+        if type_iri is None:
+            key = _E.id
+            stmt = stmt.where(_E.tenant == tenant)
+        else:
+            # Read ids in order from the type index; each row then costs one probe.
+            key = _T.entity_id
+            on = sa.and_(_E.tenant == _T.tenant, _E.id == _T.entity_id)
+            stmt = stmt.select_from(entity_types.join(entities, on))
+            stmt = stmt.where(_T.tenant == tenant, _T.type == type_iri)
         if after is not None:
-            conds.append(_E.id > after)
-        stmt = sa.select(self._json_text(_E.doc)).where(*conds).order_by(_E.id).limit(limit)
-        with self._engine.connect() as conn:
-            return decode_all(conn.execute(stmt).scalars().all())
+            stmt = stmt.where(key > after)
+        return decode_all(conn.execute(stmt.order_by(key).limit(limit)).scalars().all())
 
-    def _docs_of(self, tenant: str, ids: Sequence[str]) -> list[Doc]:
-        """Return the documents of ``ids`` (known to exist), in the order given."""
+    def _docs_of(self, conn: sa.Connection, tenant: str, ids: Sequence[str]) -> list[Doc]:
+        """Return the documents of ``ids``, in the order given."""
         texts: dict[str, Any] = {}
-        with self._engine.connect() as conn:
-            for part in chunks(ids, IN_CHUNK):
-                stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                    _E.tenant == tenant, _E.id.in_(part)
-                )
-                texts.update((row[0], row[1]) for row in conn.execute(stmt))
+        for part in chunks(ids, IN_CHUNK):
+            stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
+                _E.tenant == tenant, self._in_keys(_E.id, part)
+            )
+            texts.update((row[0], row[1]) for row in conn.execute(stmt))
         return decode_all([texts[i] for i in ids if i in texts])
 
-    def _ids(
+    def _stream(
         self,
+        conn: sa.Connection,
         tenant: str,
-        *,
+        type_iri: str | None,
+        after: str | None,
+        bounds: tuple[str | None, str | None],
+        batch: int,
+    ) -> Iterator[str]:
+        """Yield ids in order, of one type or of any, reading ``batch`` at a time."""
+        if type_iri is None:
+            key, conds = _E.id, [_E.tenant == tenant]
+        else:
+            key, conds = _T.entity_id, [_T.tenant == tenant, _T.type == type_iri]
+        low, high = bounds
+        if low is not None:
+            conds.append(key >= low)
+        if high is not None:
+            conds.append(key < high)
+        cursor = after
+        while True:
+            stmt = sa.select(key).where(*conds)
+            if cursor is not None:
+                stmt = stmt.where(key > cursor)
+            got = conn.execute(stmt.order_by(key).limit(batch)).scalars().all()
+            yield from got
+            if len(got) < batch:
+                return
+            cursor = got[-1]
+
+    def _merged(
+        self,
+        conn: sa.Connection,
+        tenant: str,
+        types: Sequence[str] | None,
+        after: str | None,
+        low: str | None,
+        high: str | None,
+        batch: int,
+    ) -> Iterator[str]:
+        """Yield the ids having any of ``types`` (any id if None) in order, once each."""
+        if types is None:
+            return self._stream(conn, tenant, None, after, (low, high), batch)
+        # One ordered index range per type, merged: a page costs the same at any size.
+        streams = [
+            self._stream(conn, tenant, t, after, (low, high), batch) for t in dict.fromkeys(types)
+        ]
+        return streams[0] if len(streams) == 1 else _unique(heapq.merge(*streams))
+
+    def _matching(
+        self,
+        conn: sa.Connection,
+        tenant: str,
         types: Sequence[str] | None,
         ids: Sequence[str] | None,
         id_pattern: str | None,
-        after: str | None = None,
-        need: int | None = None,
-    ) -> list[str]:
-        """Return matching ids after ``after`` in order (at least ``need`` if there are)."""
+        after: str | None,
+    ) -> Iterator[str]:
+        """Yield the ids matching every filter in order, reading ids only."""
         regex = compile_id_pattern(id_pattern) if id_pattern is not None else None
-        low, high = prefix_range(id_pattern) if id_pattern is not None else (None, None)
+        found: Iterator[str]
+        if ids is not None:
+            found = iter(self._existing_sorted(conn, tenant, types, ids, after))
+        elif id_pattern is not None:
+            found = self._merged(conn, tenant, types, after, *prefix_range(id_pattern), _ID_BATCH)
+        else:
+            found = self._merged(conn, tenant, types, after, None, None, _ID_BATCH)
+        return found if regex is None else (i for i in found if regex.search(i))
+
+    def _existing_sorted(
+        self,
+        conn: sa.Connection,
+        tenant: str,
+        types: Sequence[str] | None,
+        ids: Sequence[str],
+        after: str | None,
+    ) -> list[str]:
+        candidates = sorted({i for i in ids if after is None or i > after})
         found: list[str] = []
-        with self._engine.connect() as conn:
-            if ids is not None:
-                candidates = sorted({i for i in ids if after is None or i > after})
-                for part in chunks(candidates, IN_CHUNK):
-                    stmt = sa.select(_E.id).where(*self._where(tenant, types, low, high))
-                    found += conn.execute(stmt.where(_E.id.in_(part))).scalars()
-                found.sort()
-                if regex is not None:
-                    found = [i for i in found if regex.search(i)]
+        for part in chunks(candidates, IN_CHUNK):
+            if types is None:
+                stmt = sa.select(_E.id).where(_E.tenant == tenant, self._in_keys(_E.id, part))
             else:
-                cursor = after
-                while True:
-                    stmt = sa.select(_E.id).where(*self._where(tenant, types, low, high))
-                    if cursor is not None:
-                        stmt = stmt.where(_E.id > cursor)
-                    batch = conn.execute(stmt.order_by(_E.id).limit(_ID_BATCH)).scalars().all()
-                    found += batch if regex is None else [i for i in batch if regex.search(i)]
-                    if len(batch) < _ID_BATCH or (need is not None and len(found) >= need):
-                        break
-                    cursor = batch[-1]
-        return found
+                stmt = (
+                    sa.select(_T.entity_id)
+                    .distinct()
+                    .where(
+                        _T.tenant == tenant, _T.type.in_(types), self._in_keys(_T.entity_id, part)
+                    )
+                )
+            found += conn.execute(stmt).scalars()
+        return sorted(found)
