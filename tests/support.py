@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from opencitybrain.bootstrap import Platform, build_platform
 from opencitybrain.kernel.settings import Settings
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
+from opencitybrain.sim.demo_signals import seed_signals
 
 
 @dataclass
@@ -38,6 +39,7 @@ def build_demo_city(data_dir: Path) -> DemoCity:
         platform.pack.manifest.name_en,
         counties,
     )
+    seed_signals(platform.broker, platform.pack)
     return DemoCity(platform, platform.app(), {c.username: c for c in created})
 
 

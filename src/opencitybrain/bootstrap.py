@@ -89,6 +89,7 @@ class Platform:
     pack: CityPack
     accounts: AccountService
     city: CityService
+    broker: ContextBroker
     services: ServiceRegistry = field(default_factory=ServiceRegistry)
 
     def app(self, *, serve_cockpit: bool = True) -> FastAPI:
@@ -130,7 +131,7 @@ async def build_platform(
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
     health.add("bus", bus.healthy)
-    platform = Platform(settings, clock, engine, bus, pack, accounts, city)
+    platform = Platform(settings, clock, engine, bus, pack, accounts, city, broker)
     for service in (accounts, city, broker, health):
         platform.services.add(service)
     platform.services.add(clock, Clock)

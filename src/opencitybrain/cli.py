@@ -27,6 +27,7 @@ from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
+from opencitybrain.sim.demo_signals import seed_signals
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -134,6 +135,11 @@ def demo(
             platform.pack.manifest.name_en,
             [DemoCounty(c.code, c.name_zh, c.name_en) for c in platform.city.counties()],
         )
+        signals = seed_signals(platform.broker, platform.pack)
+        if signals:
+            console.print(
+                f"已写入 {signals} 个信号灯路口实体 / wrote {signals} TrafficSignal entities"
+            )
         _print_credentials(created, f"http://{host}:{port}")
         await _serve(platform, host, port)
 
