@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from opencitybrain.apikit.auth import ContextReader, ContextWriter
-from opencitybrain.apikit.problems import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from opencitybrain.context.api_support import (
+    JSON_BODY,
+    NGSI_RESPONSES,
     broker,
     call_of,
     csv_param,
@@ -25,7 +26,7 @@ from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.updates import Changes
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 实时城市状态"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 实时城市状态"], responses=NGSI_RESPONSES)
 Broker = Annotated[ContextBroker, Depends(broker)]
 
 
@@ -66,7 +67,7 @@ def _changes_response(changes: Changes, svc: ContextBroker, call: Any) -> Respon
     return respond(call, body, status=207)
 
 
-@router.post("/entities", status_code=201, responses=CONFLICT_RESPONSE)
+@router.post("/entities", status_code=201, openapi_extra=JSON_BODY)
 async def create_entity(request: Request, ctx: ContextWriter, svc: Broker) -> Response:
     """Create an entity."""
     body = await json_body(request)
@@ -153,7 +154,7 @@ async def delete_entity(
     return Response(status_code=204)
 
 
-@router.put("/entities/{entity_id}", status_code=204)
+@router.put("/entities/{entity_id}", status_code=204, openapi_extra=JSON_BODY)
 async def replace_entity(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
@@ -165,7 +166,7 @@ async def replace_entity(
     return Response(status_code=204)
 
 
-@router.patch("/entities/{entity_id}", status_code=204)
+@router.patch("/entities/{entity_id}", status_code=204, openapi_extra=JSON_BODY)
 async def merge_entity(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
@@ -177,7 +178,12 @@ async def merge_entity(
     return Response(status_code=204)
 
 
-@router.post("/entities/{entity_id}/attrs", status_code=204)
+@router.post(
+    "/entities/{entity_id}/attrs",
+    status_code=204,
+    openapi_extra=JSON_BODY,
+    responses={207: {"description": "部分属性未更新 / some attributes not updated"}},
+)
 async def append_attrs(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
@@ -192,7 +198,12 @@ async def append_attrs(
     return _changes_response(result, svc, call)
 
 
-@router.patch("/entities/{entity_id}/attrs", status_code=204)
+@router.patch(
+    "/entities/{entity_id}/attrs",
+    status_code=204,
+    openapi_extra=JSON_BODY,
+    responses={207: {"description": "部分属性未更新 / some attributes not updated"}},
+)
 async def update_attrs(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
@@ -206,7 +217,7 @@ async def update_attrs(
     return _changes_response(result, svc, call)
 
 
-@router.patch("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
+@router.patch("/entities/{entity_id}/attrs/{attr_id}", status_code=204, openapi_extra=JSON_BODY)
 async def patch_attr(
     entity_id: str, attr_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
@@ -220,7 +231,7 @@ async def patch_attr(
     return Response(status_code=204)
 
 
-@router.put("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
+@router.put("/entities/{entity_id}/attrs/{attr_id}", status_code=204, openapi_extra=JSON_BODY)
 async def replace_attr(
     entity_id: str, attr_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from opencitybrain.apikit.problems import PROBLEM_JSON, Problem
 from opencitybrain.apikit.services import registry
 from opencitybrain.context.errors import BadRequestData, InvalidRequest, NotAcceptable
 from opencitybrain.context.headers import (
@@ -26,6 +27,31 @@ from opencitybrain.context.service import ContextBroker
 from opencitybrain.kernel.errors import CityBrainError, ErrorKind
 
 MAX_BODY = 8 * 2**20
+
+_PROBLEM = {"model": Problem, "content": {PROBLEM_JSON: {}}}
+# Every NGSI-LD route may answer with these ProblemDetails (spec 1.8 clause 6.3).
+NGSI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**_PROBLEM, "description": "InvalidRequest / BadRequestData"},
+    401: {**_PROBLEM, "description": "未认证 / Unauthenticated"},
+    403: {**_PROBLEM, "description": "无权限或结果过多 / Forbidden or TooManyResults"},
+    404: {**_PROBLEM, "description": "ResourceNotFound"},
+    406: {**_PROBLEM, "description": "NotAcceptable"},
+    409: {**_PROBLEM, "description": "AlreadyExists"},
+    415: {**_PROBLEM, "description": "不支持的媒体类型 / Unsupported media type"},
+    422: {**_PROBLEM, "description": "参数校验失败 / Validation failed"},
+    503: {**_PROBLEM, "description": "LdContextNotAvailable"},
+}
+# NGSI-LD bodies are checked by the spec's rules, not by a JSON schema; this documents
+# the media types they come in.
+JSON_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": ["object", "array"]}},
+            "application/ld+json": {"schema": {"type": ["object", "array"]}},
+        },
+    }
+}
 TENANT_HEADER = "NGSILD-Tenant"
 
 

@@ -68,7 +68,13 @@ def test_api_conforms_to_its_spec(api_schema: Any, admin_headers: dict[str, str]
     for operation in operations:
         # A bbox can match the spec's number pattern and still be inverted or out of
         # range; the API refuses those with 400 on purpose.
-        excluded = [positive_data_acceptance] if operation.path == "/api/v1/city/grids" else []
+        # NGSI-LD bodies and parameters follow the spec's rules (URIs, attribute members,
+        # q grammar), far richer than an OpenAPI schema can say; the spec's errors are
+        # checked by the NGSI-LD tests instead.
+        strict_beyond_schema = operation.path == "/api/v1/city/grids" or operation.path.startswith(
+            "/ngsi-ld/"
+        )
+        excluded = [positive_data_acceptance] if strict_beyond_schema else []
         try:
             _fuzz(operation, admin_headers, excluded)
         except Exception as exc:
