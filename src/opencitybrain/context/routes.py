@@ -5,5 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from opencitybrain.context.api import router as entities
+from opencitybrain.context.api_temporal import router as temporal
 
-ROUTERS: list[APIRouter] = [entities]
+ROUTERS: list[APIRouter] = [entities, temporal]

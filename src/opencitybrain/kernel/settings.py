@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     log_level: str = "INFO"
+    context_history_days: int = Field(
+        30, ge=1, le=3650, description="days of NGSI-LD attribute history kept (temporal API)"
+    )
     cockpit_dir: Path | None = Field(None, description="built cockpit; default: packaged build")
 
     @field_validator("database_url", "bus_url")
