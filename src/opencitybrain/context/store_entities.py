@@ -30,6 +30,8 @@ from opencitybrain.kernel.errors import Conflict, NotFound
 
 _E = entities.c
 _T = entity_types.c
+# Entities created by one batch call after which PostgreSQL's statistics are refreshed.
+ANALYZE_AFTER = 10_000
 
 
 class _Stored(NamedTuple):
@@ -66,6 +68,14 @@ class SqlEntityWrites(SqlBase):
                 conn.execute(sa.delete(entity_types).where(sa.false()))
             yield conn
 
+    def _after_bulk_load(self, created: int) -> None:
+        # PostgreSQL plans from statistics that autovacuum refreshes only a minute or so
+        # after a load; until then a table filled by one big batch is planned as nearly
+        # empty (an ordered page of ids measured 110 ms instead of 3 ms at 100k).
+        if self._pg and created >= ANALYZE_AFTER:
+            with self._engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE ngsi_entities, ngsi_entity_types"))
+
     def _upsert_entities(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         self._bulk_insert(
             conn,
@@ -83,11 +93,11 @@ class SqlEntityWrites(SqlBase):
     def _stored(self, conn: sa.Connection, tenant: str, ids: Sequence[str]) -> dict[str, _Stored]:
         """Return the types and createdAt text of those of ``ids`` that exist, locked."""
         stmt = (
-            sa.select(_E.id, _E.types, _E.doc["createdAt"].as_string())
+            sa.select(_E.id, self._json_text(_E.types), _E.doc["createdAt"].as_string())
             .where(_E.tenant == tenant, self._in_keys(_E.id, ids))
             .with_for_update()
         )
-        return {row[0]: _Stored(row[1], row[2]) for row in conn.execute(stmt)}
+        return {row[0]: _Stored(decode(row[1]), row[2]) for row in conn.execute(stmt).all()}
 
     def create(self, tenant: str, doc: Doc) -> None:
         """Insert a new entity; raise Conflict (``ngsi.already_exists``) if its id exists."""
@@ -122,6 +132,7 @@ class SqlEntityWrites(SqlBase):
                         type_rows += _type_rows(tenant, entity_id, types)
                 self._bulk_insert(conn, entities, rows)
                 self._bulk_insert(conn, entity_types, type_rows)
+        self._after_bulk_load(len(fresh) - len(existed))
         return existed
 
     def upsert_many(self, tenant: str, docs: Sequence[Doc]) -> list[tuple[str, bool]]:
@@ -160,6 +171,7 @@ class SqlEntityWrites(SqlBase):
                 self._bulk_insert(
                     conn, entity_types, type_rows, conflict=("tenant", "entity_id", "type")
                 )
+        self._after_bulk_load(len(latest) - len(existed))
         seen: set[str] = set()
         out = []
         for entity_id in ids:
