@@ -40,7 +40,8 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-async function readProblem(res: Response): Promise<Problem> {
+/** Read the problem details of a non-OK response (JSON or plain text). */
+export async function readProblem(res: Response): Promise<Problem> {
   const type = res.headers.get("content-type") ?? "";
   if (type.includes("json")) {
     try {
@@ -70,6 +71,22 @@ async function request<T>(path: string, init: RequestInit = {}, auth = true): Pr
     throw new ApiError(res.status, problem);
   }
   return (await res.json()) as T;
+}
+
+/**
+ * Send a request with the bearer token and return the raw response, OK or not, so a
+ * caller can treat 404 (an API not deployed yet) quietly. A 401 still ends the session.
+ */
+export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = getToken();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  const res = await fetch(path, { ...init, headers });
+  if (res.status === 401) {
+    clearToken();
+    onUnauthorized();
+  }
+  return res;
 }
 
 /** Exchange a username and password for a bearer token and store it. */

@@ -5,3 +5,4 @@ import "./panels/overview";
 import "./panels/countyRoads";
 import "./panels/roadClasses";
 import "./panels/countyTable";
+import "./ngsi/livePanel";

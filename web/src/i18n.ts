@@ -77,6 +77,22 @@ const STRINGS = {
   none: { zh: "—", en: "—" },
   outsideCity: { zh: "不在本市范围内", en: "Outside the city" },
   coordinates: { zh: "坐标", en: "Coordinates" },
+
+  // Live layers (NGSI-LD context broker)
+  panelLiveLayers: { zh: "实时图层", en: "Live layers" },
+  liveSource: { zh: "NGSI-LD 实体", en: "NGSI-LD entities" },
+  liveRefresh: { zh: "刷新", en: "Refresh" },
+  liveAutoRefresh: { zh: "已勾选的图层每 30 秒自动刷新", en: "Layers switched on refresh every 30 s" },
+  liveTypesCount: { zh: "{n} 类", en: "{n} types" },
+  liveNoTypes: { zh: "暂无实体类型", en: "No entity types yet" },
+  liveTruncated: { zh: "已截断", en: "truncated" },
+  liveTruncatedTitle: { zh: "只加载了前 {n} 个实体", en: "Only the first {n} entities are loaded" },
+  liveRefreshFailed: { zh: "刷新失败", en: "Refresh failed" },
+  liveLoadFailed: { zh: "实时图层加载失败", en: "Live layer failed to load" },
+  liveNoLocation: { zh: "{n} 个实体无位置", en: "{n} entities have no location" },
+  liveMoreAttrs: { zh: "另有 {n} 项属性", en: "{n} more attributes" },
+  liveEntityId: { zh: "编号", en: "ID" },
+  liveEntityType: { zh: "类型", en: "Type" },
 } satisfies Record<string, Bilingual>;
 
 export type StringKey = keyof typeof STRINGS;

@@ -10,7 +10,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import type { FeatureCollection, Geometry } from "geojson";
 import { fetchIntersections, fetchRegions } from "../api";
 import { errorText, notifyError } from "../notify";
-import { hook } from "../testHook";
+import { hook, mergeFeatureCounts } from "../testHook";
 import { DISTRICT_PALETTE } from "../theme";
 import type { City } from "../types";
 import { RegionLabels } from "./labels";
@@ -191,7 +191,7 @@ export function createCityMap(container: HTMLElement, city: City): CityMap {
       await idle;
       if (destroyed) return;
       const counts = countRendered();
-      hook().featureCounts = counts;
+      mergeFeatureCounts(counts);
       const missing = Object.entries(expected).some(([k, n]) => n > 0 && (counts[k] ?? 0) === 0);
       if (!missing) break;
       await sleep(250);
@@ -199,7 +199,7 @@ export function createCityMap(container: HTMLElement, city: City): CityMap {
     hook().ready = true;
     // Keep the counts current as the operator pans, zooms and toggles layers.
     map.on("idle", () => {
-      hook().featureCounts = countRendered();
+      mergeFeatureCounts(countRendered());
     });
   })();
 

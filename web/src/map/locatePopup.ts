@@ -6,6 +6,7 @@ import { esc } from "../format";
 import { t } from "../i18n";
 import type { LocateResult, RegionRef } from "../types";
 import { errorText } from "../notify";
+import { onMapClick } from "./clickRouter";
 
 function row(label: string, ref: RegionRef | { code: string } | null, cls: string): string {
   if (!ref) return `<tr class="${cls}"><th>${esc(label)}</th><td>${esc(t("none"))}</td></tr>`;
@@ -56,9 +57,13 @@ export function enableLocate(map: MapLibreMap): () => void {
       });
   };
 
-  map.on("click", onClick);
+  // The fallback of the click router: a click no live-layer feature takes is located.
+  const off = onMapClick(map, (e) => {
+    onClick(e);
+    return true;
+  });
   return () => {
-    map.off("click", onClick);
+    off();
     popup?.remove();
   };
 }
