@@ -104,7 +104,6 @@ def _render(ask: _Ask, svc: ContextBroker, request: Request, entity: Any, histor
     return render_temporal(
         entity,
         history,
-        svc.resolver,
         ask.call.context,
         fmt=ask.fmt,
         time_property=ask.filt.time_property,

@@ -24,6 +24,7 @@ FLOW = "urn:ngsi-ld:TrafficFlowObserved:nanchang:bayi-avenue:lane1"
 T0 = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)  # 08:00 in Nanchang
 INTENSITIES = [197, 240, 310, 420, 380]  # one every five minutes from T0
 BASE = "/ngsi-ld/v1/temporal/entities"
+LANE2 = {"type": "Property", "datasetId": "urn:ngsi-ld:Dataset:camera-2"}
 
 
 def at(minutes: int) -> str:
@@ -64,6 +65,13 @@ def flow(client: TestClient, h: dict[str, str]) -> str:
             headers=patch,
         )
         assert res.status_code == 204, res.text
+    # A second source measures the speed too: its instances carry a datasetId.
+    res = client.post(
+        f"/ngsi-ld/v1/entities/{FLOW}/attrs",
+        json={"averageVehicleSpeed": {**LANE2, "value": 48.5, "observedAt": at(3)}},
+        headers=patch,
+    )
+    assert res.status_code == 204, res.text
     return FLOW
 
 
@@ -74,7 +82,9 @@ def get(client: TestClient, h: dict[str, str], query: str = "", path: str = FLOW
     return res.json()
 
 
-def test_normalized_temporal_representation(client: TestClient, h: dict, flow: str) -> None:
+def test_normalized_temporal_representation(
+    client: TestClient, h: dict[str, str], flow: str
+) -> None:
     body = get(client, h, "attrs=intensity")
     assert body["id"] == flow
     assert body["type"] == "TrafficFlowObserved"
@@ -84,11 +94,24 @@ def test_normalized_temporal_representation(client: TestClient, h: dict, flow: s
     assert [i["observedAt"] for i in intensity] == [at(5 * n) for n in range(5)]
     assert all(i["type"] == "Property" for i in intensity)
     everything = get(client, h)
-    assert len(everything["averageVehicleSpeed"]) == 1
+    # Never observed, the default speed sorts at its recording time, after camera 2's.
+    assert [i.get("datasetId") for i in everything["averageVehicleSpeed"]] == [
+        LANE2["datasetId"],
+        None,
+    ]
     assert everything["location"][0]["type"] == "GeoProperty"
+    concise = get(client, h, "format=concise&pick=id,location,intensity")
+    assert set(concise) == {"id", "location", "intensity"}
+    assert concise["location"][0]["value"]["type"] == "LineString"  # GeoJSON keeps its type
+    assert "type" not in concise["location"][0]
+    assert concise["intensity"][0] == {"value": INTENSITIES[0], "observedAt": at(0)}
+    omitted = get(client, h, "omit=type,location&options=sysAttrs")
+    assert "type" not in omitted
+    assert "location" not in omitted
+    assert "createdAt" in omitted["intensity"][0]
 
 
-def test_temporal_values_and_last_n(client: TestClient, h: dict, flow: str) -> None:
+def test_temporal_values_and_last_n(client: TestClient, h: dict[str, str], flow: str) -> None:
     body = get(client, h, "attrs=intensity&options=temporalValues")
     assert body["intensity"] == {
         "type": "Property",
@@ -98,6 +121,13 @@ def test_temporal_values_and_last_n(client: TestClient, h: dict, flow: str) -> N
     assert [i["value"] for i in newest] == INTENSITIES[-2:]  # the newest two, oldest first
     one = get(client, h, "attrs=intensity&format=temporalValues&lastN=1")
     assert one["intensity"]["values"] == [[INTENSITIES[-1], at(20)]]
+    speeds = get(client, h, "attrs=averageVehicleSpeed,location&options=temporalValues")
+    default, lane2 = speeds["averageVehicleSpeed"]  # one series per datasetId, default first
+    assert default["type"] == "Property"
+    assert "datasetId" not in default
+    assert lane2 == {**LANE2, "values": [[48.5, at(3)]]}
+    assert speeds["location"]["type"] == "GeoProperty"
+    assert speeds["location"]["values"][0][0]["type"] == "LineString"
 
 
 @pytest.mark.parametrize(
@@ -111,13 +141,13 @@ def test_temporal_values_and_last_n(client: TestClient, h: dict, flow: str) -> N
     ],
 )
 def test_time_relations(
-    client: TestClient, h: dict, flow: str, query: str, expected: list[int]
+    client: TestClient, h: dict[str, str], flow: str, query: str, expected: list[int]
 ) -> None:
     body = get(client, h, f"attrs=intensity&{query}")
     assert [i["value"] for i in body.get("intensity", [])] == expected
 
 
-def test_timeproperty_modified_at(client: TestClient, h: dict, flow: str) -> None:
+def test_timeproperty_modified_at(client: TestClient, h: dict[str, str], flow: str) -> None:
     instances = get(client, h, "attrs=intensity&timeproperty=modifiedAt")["intensity"]
     stamps = [i["modifiedAt"] for i in instances]
     assert [i["value"] for i in instances] == INTENSITIES  # written in observation order
@@ -130,7 +160,7 @@ def test_timeproperty_modified_at(client: TestClient, h: dict, flow: str) -> Non
     assert [p[1] for p in pairs["intensity"]["values"]] == stamps
 
 
-def test_query_temporal_entities(client: TestClient, h: dict, flow: str) -> None:
+def test_query_temporal_entities(client: TestClient, h: dict[str, str], flow: str) -> None:
     res = client.get(
         f"{BASE}?type=TrafficFlowObserved&attrs=intensity&lastN=3&count=true"
         "&georel=near;maxDistance==500&geometry=Point&coordinates=[115.9070,28.6760]",
@@ -162,7 +192,7 @@ def test_query_temporal_entities(client: TestClient, h: dict, flow: str) -> None
     ],
 )
 def test_bad_temporal_queries_are_400(
-    client: TestClient, h: dict, flow: str, query: str, field: str
+    client: TestClient, h: dict[str, str], flow: str, query: str, field: str
 ) -> None:
     res = client.get(f"{BASE}/{flow}?{query}", headers=h)
     assert res.status_code == 400, res.text
@@ -171,7 +201,7 @@ def test_bad_temporal_queries_are_400(
 
 
 def test_unknown_entity_is_404_and_geojson_is_not_acceptable(
-    client: TestClient, h: dict, flow: str
+    client: TestClient, h: dict[str, str], flow: str
 ) -> None:
     res = client.get(f"{BASE}/urn:ngsi-ld:TrafficFlowObserved:nowhere", headers=h)
     assert res.status_code == 404
@@ -185,12 +215,14 @@ def test_unknown_entity_is_404_and_geojson_is_not_acceptable(
     assert "@context" in res.json()
 
 
-def test_citizens_cannot_read_history(client: TestClient, tokens: dict, flow: str) -> None:
+def test_citizens_cannot_read_history(
+    client: TestClient, tokens: dict[str, str], flow: str
+) -> None:
     res = client.get(f"{BASE}/{flow}", headers=bearer(tokens["citizen"]))
     assert res.status_code == 403
 
 
-def test_delete_temporal_entity(client: TestClient, h: dict, flow: str) -> None:
+def test_delete_temporal_entity(client: TestClient, h: dict[str, str], flow: str) -> None:
     # Runs last in this module: it empties the history the other tests read.
     res = client.delete(f"{BASE}/{flow}", headers=h)
     assert res.status_code == 204
