@@ -179,6 +179,24 @@ class SqlEntityWrites(SqlBase):
             seen.add(entity_id)
         return out
 
+    def _put_statement(self, same_types: bool, check_version: bool) -> sa.Update:
+        stmt = (
+            sa.update(entities)
+            .where(_E.tenant == sa.bindparam("k_tenant"), _E.id == sa.bindparam("k_id"))
+            .values(
+                types=self._json_param("types"),
+                doc=self._json_param("doc"),
+                modified_at=sa.bindparam("k_modified", type_=_E.modified_at.type),
+                version=_E.version + 1,
+            )
+            .returning(_E.version)
+        )
+        if same_types:
+            stmt = stmt.where(_E.types == self._json_param("types"))
+        if check_version:
+            stmt = stmt.where(_E.version == sa.bindparam("k_version"))
+        return stmt
+
     def put(self, tenant: str, doc: Doc, expected_version: int | None = None) -> int:
         """Replace an entity's document; return its new version.
 
@@ -187,24 +205,19 @@ class SqlEntityWrites(SqlBase):
         read the entity, so the document's createdAt is kept as given.
         """
         entity_id, types = doc_id(doc), doc_types(doc)
-        params = {"doc": encode(doc).decode(), "types": encode(types).decode()}
-        update = (
-            sa.update(entities)
-            .where(_E.tenant == tenant, _E.id == entity_id)
-            .values(
-                types=self._json_param("types"),
-                doc=self._json_param("doc"),
-                modified_at=parse_instant(doc.get("modifiedAt"), "modifiedAt"),
-                version=_E.version + 1,
-            )
-            .returning(_E.version)
-        )
-        if expected_version is not None:
-            update = update.where(_E.version == expected_version)
+        params = {
+            "k_tenant": tenant,
+            "k_id": entity_id,
+            "k_version": expected_version,
+            "k_modified": parse_instant(doc.get("modifiedAt"), "modifiedAt"),
+            "doc": encode(doc).decode(),
+            "types": encode(types).decode(),
+        }
+        checked = expected_version is not None
         with self._engine.begin() as conn:
             # The usual replace keeps the types: one statement, and the type rows stand.
-            same_types = _E.types == self._json_param("types")
-            version = conn.execute(update.where(same_types), params).scalar_one_or_none()
+            fast = self._cached(("put", True, checked), lambda: self._put_statement(True, checked))
+            version = conn.execute(fast, params).scalar_one_or_none()
         if version is not None:
             return int(version)
         with self._write() as conn:
@@ -215,13 +228,13 @@ class SqlEntityWrites(SqlBase):
             ).scalar_one_or_none()
             if found is None:
                 raise _not_found(entity_id)
-            if expected_version is not None and found != expected_version:
+            if checked and found != expected_version:
                 raise Conflict(
                     "ngsi.version_conflict",
                     f"实体已被他人修改: {entity_id}",
                     f"the entity changed meanwhile: {entity_id}",
                 )
-            version = conn.execute(update, params).scalar_one()
+            version = conn.execute(self._put_statement(False, False), params).scalar_one()
             conn.execute(
                 sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id)
             )
@@ -235,11 +248,14 @@ class SqlEntityWrites(SqlBase):
 
     def get_versioned(self, tenant: str, entity_id: str) -> tuple[Doc, int] | None:
         """Return an entity's document and version (for ``put``), or None."""
-        stmt = sa.select(self._json_text(_E.doc), _E.version).where(
-            _E.tenant == tenant, _E.id == entity_id
+        stmt = self._cached(
+            "get",
+            lambda: sa.select(self._json_text(_E.doc), _E.version).where(
+                _E.tenant == sa.bindparam("k_tenant"), _E.id == sa.bindparam("k_id")
+            ),
         )
         with self._engine.connect() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(stmt, {"k_tenant": tenant, "k_id": entity_id}).first()
         return (decode(row[0]), int(row[1])) if row else None
 
     def get_many(self, tenant: str, ids: Iterable[str]) -> dict[str, Doc]:

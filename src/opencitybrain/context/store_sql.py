@@ -8,9 +8,9 @@ faster on reads of 100k entities and about 4x faster on encoding.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from opencitybrain.kernel.errors import InvalidInput
 
 T = TypeVar("T")
+S = TypeVar("S")
 Doc = dict[str, Any]
 
 # Rows per statement: big enough that per-statement costs vanish, small enough that one
@@ -102,6 +103,7 @@ class SqlBase:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         self._pg = engine.dialect.name == "postgresql"
+        self._statements: dict[Hashable, object] = {}
 
     def _json_text(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         """Select a JSON column as its text, for msgspec to decode."""
@@ -129,8 +131,14 @@ class SqlBase:
         values = sa.func.json_array_elements_text(sa.cast(listed, sa.JSON)).table_valued("value")
         return column.in_(sa.select(values.c.value))
 
-    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-        return postgresql.insert(table) if self._pg else sqlite.insert(table)
+    def _cached(self, key: Hashable, build: Callable[[], S]) -> S:
+        """Return the statement built once for ``key`` on this store."""
+        # Building a statement costs SQLAlchemy more than executing it (measured: half
+        # of a single-entity replace on SQLite); a race only builds it twice.
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = build()
+        return cast(S, found)
 
     def _bulk_insert(
         self,
@@ -144,60 +152,68 @@ class SqlBase:
         """Insert ``rows`` (JSON columns as encoded bytes); on conflict skip or update.
 
         With ``conflict`` and no ``update`` a clashing row is skipped; with ``update``
-        the clashing row gets ``update(excluded)``.
+        the clashing row gets ``update(excluded)`` (one function per table and conflict).
         """
         if not rows:
             return
-        names = list(rows[0])
-        json_cols = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
-        stmt: postgresql.Insert | sqlite.Insert
+        names = tuple(rows[0])
+        json_cols = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
+        stmt = self._cached(
+            ("insert", table.name, names, tuple(conflict), update is not None),
+            lambda: self._insert_statement(table, names, json_cols, conflict, update),
+        )
         batches: list[list[dict[str, Any]]]
         if self._pg:
-            stmt, batches = self._pg_statement(table, names, json_cols, rows)
+            batches = [
+                [{"rows": encode([_raw_json(r, json_cols) for r in part]).decode()}]
+                for part in chunks(rows, WRITE_CHUNK)
+            ]
         else:
-            stmt = self._insert(table).values(
-                {n: sa.bindparam(n, type_=sa.Text) for n in json_cols}
-            )
             batches = [
                 [{k: (v.decode() if k in json_cols else v) for k, v in r.items()} for r in part]
                 for part in chunks(rows, WRITE_CHUNK)
             ]
-        if conflict and update is not None:
-            stmt = stmt.on_conflict_do_update(index_elements=conflict, set_=update(stmt.excluded))
-        elif conflict:
-            stmt = stmt.on_conflict_do_nothing(index_elements=conflict)
         for batch in batches:
             conn.execute(stmt, batch)
 
-    def _pg_statement(
+    def _insert_statement(
         self,
         table: sa.Table,
-        names: list[str],
-        json_cols: set[str],
-        rows: Sequence[Mapping[str, Any]],
-    ) -> tuple[postgresql.Insert, list[list[dict[str, Any]]]]:
-        # psycopg sends executemany rows one by one and dumps arrays in Python, so both
-        # measured about 12k rows/s; one JSON parameter per chunk, unpacked by the server
-        # with jsonb_to_recordset, about 3x that. Parsing the chunk as jsonb once costs
-        # the server 40% less than json_to_recordset, which parses each document twice.
-        columns = [
-            sa.column(n, postgresql.JSONB() if n in json_cols else table.c[n].type) for n in names
-        ]
-        source = (
-            sa.func.jsonb_to_recordset(
-                sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
+        names: tuple[str, ...],
+        json_cols: frozenset[str],
+        conflict: Sequence[str],
+        update: Callable[[Any], Mapping[str, Any]] | None,
+    ) -> postgresql.Insert | sqlite.Insert:
+        stmt: postgresql.Insert | sqlite.Insert
+        if self._pg:
+            # psycopg sends executemany rows one by one and dumps arrays in Python, so
+            # both measured about 12k rows/s; one JSON parameter per chunk, unpacked by
+            # the server with jsonb_to_recordset, about 3x that. Parsing the chunk as
+            # jsonb once costs the server 40% less than json_to_recordset, which parses
+            # each document twice.
+            columns = [
+                sa.column(n, postgresql.JSONB() if n in json_cols else table.c[n].type)
+                for n in names
+            ]
+            source = (
+                sa.func.jsonb_to_recordset(
+                    sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
+                )
+                .table_valued(*columns)
+                .render_derived(name="r", with_types=True)
             )
-            .table_valued(*columns)
-            .render_derived(name="r", with_types=True)
-        )
-        stmt = postgresql.insert(table).from_select(names, sa.select(*source.c))
-        batches = [
-            [{"rows": encode([_raw_json(r, json_cols) for r in part]).decode()}]
-            for part in chunks(rows, WRITE_CHUNK)
-        ]
-        return stmt, batches
+            stmt = postgresql.insert(table).from_select(names, sa.select(*source.c))
+        else:
+            stmt = sqlite.insert(table).values(
+                {n: sa.bindparam(n, type_=sa.Text) for n in json_cols}
+            )
+        if conflict and update is not None:
+            return stmt.on_conflict_do_update(index_elements=conflict, set_=update(stmt.excluded))
+        if conflict:
+            return stmt.on_conflict_do_nothing(index_elements=conflict)
+        return stmt
 
 
-def _raw_json(row: Mapping[str, Any], json_cols: set[str]) -> dict[str, Any]:
+def _raw_json(row: Mapping[str, Any], json_cols: frozenset[str]) -> dict[str, Any]:
     # Already-encoded JSON is spliced into the batch verbatim, not encoded as a string.
     return {k: (msgspec.Raw(v) if k in json_cols else v) for k, v in row.items()}
