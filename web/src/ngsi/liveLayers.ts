@@ -360,7 +360,7 @@ export class LiveLayers {
     body.className = "live-popup";
     body.dataset.entity = rec.id;
     body.innerHTML = livePopupHtml({ ...rec, label: lt.label, color: lt.color });
-    this.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "360px", className: "cockpit-popup" })
+    this.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "440px", className: "cockpit-popup" })
       .setLngLat(at)
       .setDOMContent(body)
       .addTo(this.map);

@@ -1,5 +1,5 @@
 // 「实时图层」: the NGSI-LD entity types with a checkbox, a colour and a count each, and a
-// refresh button. The panel hides itself while the broker offers no /types.
+// refresh button. The panel stays hidden until the broker's /types answers with a list.
 
 import type { CockpitContext } from "../context";
 import { esc, formatInt } from "../format";
@@ -95,7 +95,8 @@ function renderLiveLayers(el: HTMLElement, ctx: CockpitContext): void | (() => v
 
   const update = (): void => {
     const view = live.view();
-    if (panel) panel.hidden = view.availability === "unavailable";
+    // Shown once /types has answered with a list: no flash of a panel that a 404 hides.
+    if (panel) panel.hidden = view.availability !== "available";
     source.textContent =
       view.availability === "available"
         ? `${t("liveSource")} · ${t("liveTypesCount").replace("{n}", String(view.types.length))}`
