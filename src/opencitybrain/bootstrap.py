@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -28,9 +29,11 @@ from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.model import CityPack
 from opencitybrain.citypack.service import CityService
 from opencitybrain.context.jsonld import ContextResolver
+from opencitybrain.context.notifier import Notifier
 from opencitybrain.context.routes import ROUTERS as CONTEXT_ROUTERS
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
+from opencitybrain.context.subscription_store import SqlSubscriptionStore, SubscriptionStore
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -99,10 +102,24 @@ class Platform:
             routers=[city_router, *CONTEXT_ROUTERS],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
+            lifespan=self._lifespan,
         )
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        # Tests build the platform in one event loop and serve it from another; the
+        # notifier then listens again in the serving loop (a no-op in the same loop).
+        notifier = self.services.get(Notifier)
+        restarted = await notifier.start(self.bus)
+        try:
+            yield
+        finally:
+            if restarted:
+                await notifier.stop()
 
     async def close(self) -> None:
         """Stop the bus and release the database."""
+        await self.services.get(Notifier).stop()
         await self.bus.close()
         self.engine.dispose()
 
@@ -128,12 +145,17 @@ async def build_platform(
     )
     city = CityService(pack)
     broker = ContextBroker(SqlEntityStore(engine), ContextResolver(), clock, bus)
+    await broker.start()
+    subscriptions = SqlSubscriptionStore(engine)
+    notifier = Notifier(broker, subscriptions)
+    await notifier.start(bus)
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
     health.add("bus", bus.healthy)
     platform = Platform(settings, clock, engine, bus, pack, accounts, city, broker)
-    for service in (accounts, city, broker, health):
+    for service in (accounts, city, broker, health, notifier):
         platform.services.add(service)
+    platform.services.add(subscriptions, SubscriptionStore)
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
     step("就绪 / ready", 1.0)

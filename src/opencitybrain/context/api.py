@@ -21,7 +21,7 @@ from opencitybrain.context.api_support import (
 )
 from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.geoquery_input import parse_geoquery
-from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery, run_query
+from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery
 from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.updates import Changes
@@ -100,7 +100,7 @@ async def query_entities(request: Request, ctx: ContextReader, svc: Broker) -> R
         offset=_int(request, "offset", 0),
         count=p.get("count") == "true",
     )
-    result = await run_in_threadpool(run_query, svc.store, call.tenant, query)
+    result = await run_in_threadpool(svc.query, call.tenant, query)
     headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
     with_ctx = call.representation != "json"
     if call.representation == "geo+json":

@@ -29,13 +29,14 @@ class EntityChange:
     entity: Entity
     attrs: tuple[str, ...] = ()
 
-    def event(self, at: datetime, ctx: Context | None) -> CloudEvent:
-        """Return the CloudEvent announcing the change."""
+    def event(self, at: datetime, ctx: Context | None, origin: str = "") -> CloudEvent:
+        """Return the CloudEvent announcing the change (``origin``: the writing process)."""
         data: dict[str, Any] = {
             "id": self.entity.id,
             "type": list(self.entity.types),
             "tenant": self.tenant,
             "attrs": list(self.attrs),
+            "origin": origin,
         }
         return CloudEvent(
             type=f"city.context.entity.{self.what}",

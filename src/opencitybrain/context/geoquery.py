@@ -202,7 +202,7 @@ def _geometry(value: Any) -> shapely.Geometry | None:
     return geometry
 
 
-def _entity_geometries(
+def entity_geometries(
     entities: Sequence[EntityLike], name: str
 ) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
     """Return each geoproperty instance's geometry and the index of its entity."""
@@ -238,7 +238,7 @@ def filter_entities(
     entities: Sequence[EntityLike], query: GeoQuery, expand: Callable[[str], str]
 ) -> NDArray[np.bool_]:
     """Return which entities match, testing all their geoproperty instances in one batch."""
-    owners, geoms = _entity_geometries(entities, expand(query.geoproperty))
+    owners, geoms = entity_geometries(entities, expand(query.geoproperty))
     result = np.zeros(len(entities), dtype=bool)
     if len(geoms):
         result[owners[filter_geo(geoms, query)]] = True  # any instance is enough

@@ -15,6 +15,7 @@ import numpy as np
 from opencitybrain.context.errors import BadRequestData, TooManyResults
 from opencitybrain.context.geoquery import filter_entities
 from opencitybrain.context.geoquery_input import GeoQuery
+from opencitybrain.context.index import EntityIndex
 from opencitybrain.context.jsonld import CompiledContext
 from opencitybrain.context.model import Entity, from_doc
 from opencitybrain.context.query_eval import compile_query
@@ -65,23 +66,28 @@ def check_paging(limit: int, offset: int) -> None:
         )
 
 
+def _check_id_pattern(pattern: str | None) -> None:
+    if pattern is None:
+        return
+    if len(pattern) > _MAX_ID_PATTERN:
+        raise BadRequestData("idPattern 过长", "idPattern is too long", field="idPattern")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise BadRequestData(
+            f"idPattern 不是正则表达式：{exc}",
+            f"idPattern is not a regex: {exc}",
+            field="idPattern",
+        ) from exc
+
+
 def run_query(store: EntityStore, tenant: str, query: EntityQuery) -> QueryResult:
     """Return the page of entities the query asks for."""
     check_paging(query.limit, query.offset)
     ctx = query.context
     types = [ctx.expand(t) for t in query.types] or None
     ids = list(query.ids) or None
-    if query.id_pattern is not None:
-        if len(query.id_pattern) > _MAX_ID_PATTERN:
-            raise BadRequestData("idPattern 过长", "idPattern is too long", field="idPattern")
-        try:
-            re.compile(query.id_pattern)
-        except re.error as exc:
-            raise BadRequestData(
-                f"idPattern 不是正则表达式：{exc}",
-                f"idPattern is not a regex: {exc}",
-                field="idPattern",
-            ) from exc
+    _check_id_pattern(query.id_pattern)
     predicate = compile_query(parse_query(query.q), ctx.expand) if query.q else None
     wanted_attrs = [ctx.expand(a) for a in query.attrs]
     filtered = predicate is not None or query.geo is not None or bool(wanted_attrs)
@@ -133,3 +139,36 @@ def run_query(store: EntityStore, tenant: str, query: EntityQuery) -> QueryResul
         if len(docs) < _SCAN_PAGE or (len(matched) >= need and not query.count):
             break
     return QueryResult(matched[query.offset : need], seen if query.count else None)
+
+
+def run_indexed_query(index: EntityIndex, tenant: str, query: EntityQuery) -> QueryResult:
+    """Answer a query from the in-memory index (type, id, geo and q all in memory)."""
+    check_paging(query.limit, query.offset)
+    ctx = query.context
+    types = [ctx.expand(t) for t in query.types] or None
+    _check_id_pattern(query.id_pattern)
+    entities = index.candidates(
+        tenant, types=types, ids=list(query.ids) or None, id_pattern=query.id_pattern
+    )
+    wanted_attrs = [ctx.expand(a) for a in query.attrs]
+    if wanted_attrs:
+        entities = [e for e in entities if any(a in e.attrs for a in wanted_attrs)]
+    if query.geo is not None:
+        inside = index.geo_matches(tenant, query.geo, ctx.expand(query.geo.geoproperty))
+        entities = [e for e in entities if e.id in inside]
+    if query.q:
+        predicate = compile_query(parse_query(query.q), ctx.expand)
+        if query.count:
+            entities = [e for e in entities if predicate(e)]
+        else:
+            # Without a count, stop as soon as the page is full.
+            need = query.offset + query.limit
+            kept: list[Entity] = []
+            for e in entities:
+                if predicate(e):
+                    kept.append(e)
+                    if len(kept) >= need:
+                        break
+            entities = kept
+    page = entities[query.offset : query.offset + query.limit]
+    return QueryResult(page, len(entities) if query.count else None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from opencitybrain.context.changes import EntityChange, history_of_changes, history_of_entity
 from opencitybrain.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
+from opencitybrain.context.index import EntityIndex
 from opencitybrain.context.jsonld import CompiledContext, ContextResolver, ContextValue
 from opencitybrain.context.model import Entity, from_doc, to_doc
 from opencitybrain.context.parsing import (
@@ -21,6 +22,7 @@ from opencitybrain.context.parsing import (
     parse_entity,
     parse_fragment,
 )
+from opencitybrain.context.query import EntityQuery, QueryResult, run_indexed_query
 from opencitybrain.context.store import EntityStore
 from opencitybrain.context.updates import (
     Changes,
@@ -32,10 +34,11 @@ from opencitybrain.context.updates import (
     replace_entity,
     update_attrs,
 )
-from opencitybrain.kernel.bus import Bus
+from opencitybrain.kernel.bus import Bus, Subscription
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import Conflict
-from opencitybrain.kernel.events import Context
+from opencitybrain.kernel.events import CloudEvent, Context
+from opencitybrain.kernel.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,41 @@ class ContextBroker:
         self.resolver = resolver
         self.clock = clock
         self.bus = bus
+        self.index = EntityIndex(store)
+        self.origin = new_id()  # tells this process's own change events from others'
+        self._subscription: Subscription | None = None
 
     # --- events -------------------------------------------------------------------------
 
+    async def start(self) -> None:
+        """Follow other processes' changes on the bus, to keep the index current."""
+        if self.bus is not None and self._subscription is None:
+            self._subscription = await self.bus.subscribe("city.context.entity.*", self._heard)
+
+    async def stop(self) -> None:
+        """Stop following the bus."""
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _heard(self, event: CloudEvent) -> None:
+        data = event.data if isinstance(event.data, dict) else {}
+        if data.get("origin") == self.origin or "id" not in data:
+            return
+        self.index.refresh(str(data.get("tenant", "")), str(data["id"]))
+
     async def publish(self, changes: Sequence[EntityChange], ctx: Context | None) -> None:
-        """Announce changes on the platform bus (nothing if there is no bus)."""
+        """Apply changes to the index, then announce them on the platform bus (if any)."""
+        self.index.apply(changes)
         if self.bus is None:
             return
         now = self.clock.now()
         for change in changes:
-            await self.bus.publish(change.event(now, ctx))
+            await self.bus.publish(change.event(now, ctx, self.origin))
+
+    def query(self, tenant: str, query: EntityQuery) -> QueryResult:
+        """Answer an entity query from the in-memory index."""
+        return run_indexed_query(self.index, tenant, query)
 
     # --- single entities ----------------------------------------------------------------
 
@@ -87,10 +115,10 @@ class ContextBroker:
 
     def get(self, tenant: str, entity_id: str) -> Entity:
         """Return one entity or raise ResourceNotFound."""
-        doc = self.store.get(tenant, _uri(entity_id))
-        if doc is None:
+        found = self.index.candidates(tenant, types=None, ids=[_uri(entity_id)], id_pattern=None)
+        if not found:
             raise not_found(entity_id)
-        return from_doc(doc)
+        return found[0]
 
     def delete(self, tenant: str, entity_id: str) -> list[EntityChange]:
         """Delete an entity."""

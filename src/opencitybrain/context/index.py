@@ -1,0 +1,173 @@
+"""An in-memory index of the live entities, for fast reads; the store stays the truth.
+
+Each tenant's entities are loaded from the store on first use, then kept current:
+writes in this process apply their changes directly (before the HTTP answer goes out),
+and changes announced on the bus by other processes reload the entity from the store.
+Per geo-property, the geometries are kept as one array with an STRtree, rebuilt lazily
+after a change, so geo-queries are vectorised over all entities at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from opencitybrain.context.changes import EntityChange
+from opencitybrain.context.geoquery import entity_geometries, filter_geo
+from opencitybrain.context.geoquery_input import GeoQuery
+from opencitybrain.context.model import Entity, from_doc
+from opencitybrain.context.store import EntityStore
+from opencitybrain.context.store_scan import compile_id_pattern
+
+_LOAD_PAGE = 5000
+
+
+@dataclass
+class _GeoCache:
+    owners: NDArray[np.object_]  # entity id of each geometry
+    geoms: NDArray[np.object_]
+    tree: shapely.STRtree
+
+
+@dataclass
+class _Tenant:
+    entities: dict[str, Entity] = field(default_factory=dict)
+    by_type: dict[str, set[str]] = field(default_factory=dict)
+    ordered: list[str] = field(default_factory=list)
+    geo: dict[str, _GeoCache] = field(default_factory=dict)
+
+    def put(self, entity: Entity) -> None:
+        old = self.entities.get(entity.id)
+        if old is None:
+            bisect.insort(self.ordered, entity.id)
+        else:
+            for t in old.types:
+                self.by_type.get(t, set()).discard(entity.id)
+        self.entities[entity.id] = entity
+        for t in entity.types:
+            self.by_type.setdefault(t, set()).add(entity.id)
+        self.geo.clear()
+
+    def remove(self, entity_id: str) -> None:
+        old = self.entities.pop(entity_id, None)
+        if old is None:
+            return
+        for t in old.types:
+            self.by_type.get(t, set()).discard(entity_id)
+        i = bisect.bisect_left(self.ordered, entity_id)
+        if i < len(self.ordered) and self.ordered[i] == entity_id:
+            del self.ordered[i]
+        self.geo.clear()
+
+
+class EntityIndex:
+    """Keep every tenant's entities in memory, in id order, with type and geo indexes."""
+
+    def __init__(self, store: EntityStore) -> None:
+        self._store = store
+        self._tenants: dict[str, _Tenant] = {}
+        self._lock = threading.RLock()
+
+    def _tenant(self, tenant: str) -> _Tenant:
+        with self._lock:
+            found = self._tenants.get(tenant)
+            if found is None:
+                found = self._load(tenant)
+                self._tenants[tenant] = found
+            return found
+
+    def _load(self, tenant: str) -> _Tenant:
+        loaded = _Tenant()
+        after: str | None = None
+        while True:
+            docs = self._store.scan(tenant, after_id=after, limit=_LOAD_PAGE)
+            for doc in docs:
+                entity = from_doc(doc)
+                loaded.entities[entity.id] = entity
+                for t in entity.types:
+                    loaded.by_type.setdefault(t, set()).add(entity.id)
+            if len(docs) < _LOAD_PAGE:
+                break
+            after = docs[-1]["id"]
+        loaded.ordered = sorted(loaded.entities)
+        return loaded
+
+    def apply(self, changes: Iterable[EntityChange]) -> None:
+        """Apply changes made in this process (their entities are the new state)."""
+        with self._lock:
+            for change in changes:
+                index = self._tenants.get(change.tenant)
+                if index is None:
+                    continue  # not loaded yet: it will load the new state from the store
+                if change.what == "deleted":
+                    index.remove(change.entity.id)
+                else:
+                    index.put(change.entity)
+
+    def refresh(self, tenant: str, entity_id: str) -> None:
+        """Reload one entity from the store (after another process changed it)."""
+        with self._lock:
+            index = self._tenants.get(tenant)
+            if index is None:
+                return
+            doc = self._store.get(tenant, entity_id)
+            if doc is None:
+                index.remove(entity_id)
+            else:
+                index.put(from_doc(doc))
+
+    def candidates(
+        self,
+        tenant: str,
+        *,
+        types: Sequence[str] | None,
+        ids: Sequence[str] | None,
+        id_pattern: str | None,
+    ) -> list[Entity]:
+        """Return the entities of the given types/ids/idPattern, in id order."""
+        with self._lock:
+            index = self._tenant(tenant)
+            if ids:
+                chosen: Iterable[str] = sorted(i for i in set(ids) if i in index.entities)
+            elif types:
+                wanted: set[str] = set()
+                for t in types:
+                    wanted |= index.by_type.get(t, set())
+                chosen = sorted(wanted)
+            else:
+                chosen = list(index.ordered)
+            entities = [index.entities[i] for i in chosen]
+        if types and ids:
+            entities = [e for e in entities if set(e.types) & set(types)]
+        if id_pattern is not None:
+            pattern = compile_id_pattern(id_pattern)  # matched like the store: re.search
+            entities = [e for e in entities if pattern.search(e.id)]
+        return entities
+
+    def geo_matches(self, tenant: str, query: GeoQuery, geoproperty: str) -> set[str]:
+        """Return the ids of the entities whose ``geoproperty`` matches the geo-query."""
+        with self._lock:
+            index = self._tenant(tenant)
+            cache = index.geo.get(geoproperty)
+            if cache is None:
+                entities = [index.entities[i] for i in index.ordered]
+                owners, geoms = entity_geometries(entities, geoproperty)
+                ids = np.asarray([entities[o].id for o in owners], dtype=object)
+                cache = _GeoCache(ids, geoms, shapely.STRtree(geoms))
+                index.geo[geoproperty] = cache
+        hit = filter_geo(cache.geoms, query, cache.tree)
+        return set(cache.owners[hit].tolist())
+
+    def forget(self, tenant: str | None = None) -> None:
+        """Drop a tenant's (or every) cached state; it reloads on next use."""
+        with self._lock:
+            if tenant is None:
+                self._tenants.clear()
+            else:
+                self._tenants.pop(tenant, None)
