@@ -22,6 +22,7 @@ from opencitybrain.context.store_history import (
     TimeProperty,
     TimeRel,
 )
+from opencitybrain.context.store_reads import SqlEntityReads
 from opencitybrain.context.store_scan import SqlEntityScans
 from opencitybrain.context.store_sql import Doc
 
@@ -157,7 +158,7 @@ class EntityStore(Protocol):
         ...
 
 
-class SqlEntityStore(SqlEntityWrites, SqlEntityScans, SqlHistory):
+class SqlEntityStore(SqlEntityWrites, SqlEntityReads, SqlEntityScans, SqlHistory):
     """Keep the context broker's state in the platform's SQL database."""
 
     def __init__(self, engine: sa.Engine) -> None:

@@ -1,4 +1,4 @@
-"""Entity writes and reads by id: create, get, replace, delete, and their batch forms.
+"""Entity writes: create, replace, upsert and delete, one at a time or in batches.
 
 An entity is one row of ``ngsi_entities`` holding its document, plus one row per type in
 ``ngsi_entity_types``; every write keeps the two in step in one transaction.
@@ -19,7 +19,6 @@ from opencitybrain.context.store_sql import (
     SqlBase,
     chunks,
     decode,
-    decode_all,
     doc_id,
     doc_types,
     encode,
@@ -32,6 +31,7 @@ _E = entities.c
 _T = entity_types.c
 # Entities created by one batch call after which PostgreSQL's statistics are refreshed.
 ANALYZE_AFTER = 10_000
+_CREATE_ATTEMPTS = 3
 
 
 class _Stored(NamedTuple):
@@ -115,11 +115,27 @@ class SqlEntityWrites(SqlBase):
             ) from exc
 
     def create_many(self, tenant: str, docs: Sequence[Doc]) -> set[str]:
-        """Insert the entities whose ids are new; return the ids that existed already."""
-        existed: set[str] = set()
+        """Insert the entities whose ids are new; return the ids that existed already.
+
+        A repeated id is written once, from its first document.
+        """
         fresh: dict[str, Doc] = {}
         for doc in docs:
             fresh.setdefault(doc_id(doc), doc)
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                existed = self._create_absent(tenant, fresh)
+                break
+            except sa.exc.IntegrityError:
+                # On PostgreSQL another writer may create one of these ids after this
+                # one looked; looking again finds it.
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
+        self._after_bulk_load(len(fresh) - len(existed))
+        return existed
+
+    def _create_absent(self, tenant: str, fresh: Mapping[str, Doc]) -> set[str]:
+        existed: set[str] = set()
         with self._write() as conn:
             for part in chunks(sorted(fresh), WRITE_CHUNK):
                 old = self._stored(conn, tenant, part)
@@ -132,7 +148,6 @@ class SqlEntityWrites(SqlBase):
                         type_rows += _type_rows(tenant, entity_id, types)
                 self._bulk_insert(conn, entities, rows)
                 self._bulk_insert(conn, entity_types, type_rows)
-        self._after_bulk_load(len(fresh) - len(existed))
         return existed
 
     def upsert_many(self, tenant: str, docs: Sequence[Doc]) -> list[tuple[str, bool]]:
@@ -240,47 +255,6 @@ class SqlEntityWrites(SqlBase):
             )
             self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, types))
         return int(version)
-
-    def get(self, tenant: str, entity_id: str) -> Doc | None:
-        """Return an entity's document, or None."""
-        found = self.get_versioned(tenant, entity_id)
-        return found[0] if found else None
-
-    def get_versioned(self, tenant: str, entity_id: str) -> tuple[Doc, int] | None:
-        """Return an entity's document and version (for ``put``), or None."""
-        stmt = self._cached(
-            "get",
-            lambda: sa.select(self._json_text(_E.doc), _E.version).where(
-                _E.tenant == sa.bindparam("k_tenant"), _E.id == sa.bindparam("k_id")
-            ),
-        )
-        with self._engine.connect() as conn:
-            row = conn.execute(stmt, {"k_tenant": tenant, "k_id": entity_id}).first()
-        return (decode(row[0]), int(row[1])) if row else None
-
-    def get_many(self, tenant: str, ids: Iterable[str]) -> dict[str, Doc]:
-        """Return the documents of those of ``ids`` that exist, by id."""
-        wanted = list(dict.fromkeys(ids))
-        found_ids: list[str] = []
-        texts: list[str] = []
-        with self._engine.connect() as conn:
-            for part in chunks(wanted, IN_CHUNK):
-                stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                    _E.tenant == tenant, self._in_keys(_E.id, part)
-                )
-                for row in conn.execute(stmt):
-                    found_ids.append(row[0])
-                    texts.append(row[1])
-        return dict(zip(found_ids, decode_all(texts), strict=True))
-
-    def existing_ids(self, tenant: str, ids: Iterable[str]) -> set[str]:
-        """Return those of ``ids`` that name an entity."""
-        found: set[str] = set()
-        with self._engine.connect() as conn:
-            for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
-                stmt = sa.select(_E.id).where(_E.tenant == tenant, self._in_keys(_E.id, part))
-                found.update(conn.execute(stmt).scalars())
-        return found
 
     def delete(self, tenant: str, entity_id: str) -> bool:
         """Delete an entity; return False if there was none."""
