@@ -70,9 +70,11 @@ def cockpit(cockpit_url: str) -> Iterator[Cockpit]:
             errors: list[str] = []
             pg.on(
                 "console",
-                lambda msg: errors.append(msg.text)
-                if msg.type == "error" and not _types_not_deployed(msg)
-                else None,
+                lambda msg: (
+                    errors.append(msg.text)
+                    if msg.type == "error" and not _types_not_deployed(msg)
+                    else None
+                ),
             )
             pg.on("pageerror", lambda err: errors.append(f"page error: {err}"))
             pg.goto(cockpit_url)
@@ -113,14 +115,15 @@ def _show_first_live_layer(page: Any) -> str | None:
         return None
     first = boxes.first
     key = first.get_attribute("data-live-key")
-    assert key and key.startswith("live:"), key
+    assert key is not None
+    assert key.startswith("live:"), key
     first.check()
     page.wait_for_function(
         "k => (window.__cockpit.featureCounts[k] || 0) > 0", arg=key, timeout=LIVE_TIMEOUT_MS
     )
     live = page.evaluate("() => window.__cockpit.live")
     assert key in live["loaded"], live
-    return key
+    return str(key)
 
 
 def _open_live_popup(page: Any, key: str) -> str:
@@ -134,7 +137,7 @@ def _open_live_popup(page: Any, key: str) -> str:
     page.mouse.click(sample["x"], sample["y"])
     popup = page.locator(".cockpit-popup .live-popup")
     popup.wait_for(timeout=10_000)
-    text = popup.inner_text()
+    text = str(popup.inner_text())
     assert sample["id"] in text, (sample, text)
     return text
 
@@ -211,9 +214,7 @@ def test_live_layer_draws_broker_entities(cockpit: Cockpit, demo_login: tuple[st
     _wait_ready(page)
 
     panel = page.locator("[data-panel='ngsi.live_layers']")
-    page.wait_for_function(
-        "() => window.__cockpit.live.types.length > 0", timeout=LIVE_TIMEOUT_MS
-    )
+    page.wait_for_function("() => window.__cockpit.live.types.length > 0", timeout=LIVE_TIMEOUT_MS)
     assert "实时图层" in panel.inner_text()
     signal = panel.locator(f"input[data-live-type='{TRAFFIC_SIGNAL}']")
     assert signal.count() == 1
@@ -227,9 +228,7 @@ def test_live_layer_draws_broker_entities(cockpit: Cockpit, demo_login: tuple[st
     page.wait_for_function(
         "k => (window.__cockpit.featureCounts[k] || 0) > 0", arg=key, timeout=LIVE_TIMEOUT_MS
     )
-    state = page.evaluate(
-        "k => window.__cockpit.live.types.find(t => t.key === k)", key
-    )
+    state = page.evaluate("k => window.__cockpit.live.types.find(t => t.key === k)", key)
     # 1,004 signals: two pages of the broker's 1,000, all loaded, none left off.
     assert state["loaded"] == state["total"] > 1000, state
     assert state["truncated"] is False, state
@@ -237,7 +236,8 @@ def test_live_layer_draws_broker_entities(cockpit: Cockpit, demo_login: tuple[st
     assert count_text.replace(",", "") == str(state["loaded"]), count_text
 
     text = _open_live_popup(page, key)
-    assert "TrafficSignal" in text and TRAFFIC_SIGNAL in text, text
+    assert "TrafficSignal" in text, text
+    assert TRAFFIC_SIGNAL in text, text
     assert "urn:ngsi-ld:TrafficSignal:" in text, text
 
     # A manual refresh keeps the layer and its features.
@@ -259,5 +259,39 @@ def test_live_layer_draws_broker_entities(cockpit: Cockpit, demo_login: tuple[st
     _open_live_popup(page, key)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cockpit-live.png"), full_page=True)
+    assert page.evaluate("() => window.__cockpit.errors") == []
+    assert cockpit.errors == [], cockpit.errors
+
+
+def test_live_layers_hidden_while_types_missing(
+    cockpit: Cockpit, demo_login: tuple[str, str]
+) -> None:
+    """A broker without /types (404) hides the live-layers panel quietly, asked once."""
+    page = cockpit.page
+    asked: list[str] = []
+
+    def missing(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(
+            status=404,
+            content_type="application/problem+json",
+            json={"title": "Not found", "status": 404},
+        )
+
+    page.route(f"**{TYPES_PATH}", missing)
+    _login(page, *demo_login)
+    _wait_ready(page)
+    page.wait_for_function(
+        "() => window.__cockpit.live.available === false", timeout=LIVE_TIMEOUT_MS
+    )
+    assert page.locator("[data-panel='ngsi.live_layers']").is_hidden()
+    assert page.locator(".panel:visible").count() >= 3
+    # A language switch re-renders the panels: still hidden, /types not asked again.
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function(
+        "() => document.querySelector('.app-header').innerText.includes('City Brain')"
+    )
+    assert page.locator("[data-panel='ngsi.live_layers']").is_hidden()
+    assert len(asked) == 1, asked
     assert page.evaluate("() => window.__cockpit.errors") == []
     assert cockpit.errors == [], cockpit.errors

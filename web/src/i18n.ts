@@ -84,6 +84,7 @@ const STRINGS = {
   liveRefresh: { zh: "刷新", en: "Refresh" },
   liveAutoRefresh: { zh: "已勾选的图层每 30 秒自动刷新", en: "Layers switched on refresh every 30 s" },
   liveTypesCount: { zh: "{n} 类", en: "{n} types" },
+  liveTypesCountOne: { zh: "{n} 类", en: "{n} type" },
   liveNoTypes: { zh: "暂无实体类型", en: "No entity types yet" },
   liveTruncated: { zh: "已截断", en: "truncated" },
   liveTruncatedTitle: { zh: "只加载了前 {n} 个实体", en: "Only the first {n} entities are loaded" },

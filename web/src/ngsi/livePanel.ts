@@ -99,7 +99,7 @@ function renderLiveLayers(el: HTMLElement, ctx: CockpitContext): void | (() => v
     if (panel) panel.hidden = view.availability !== "available";
     source.textContent =
       view.availability === "available"
-        ? `${t("liveSource")} · ${t("liveTypesCount").replace("{n}", String(view.types.length))}`
+        ? `${t("liveSource")} · ${t(view.types.length === 1 ? "liveTypesCountOne" : "liveTypesCount").replace("{n}", String(view.types.length))}`
         : t("liveSource");
     error.hidden = view.error === null;
     error.title = view.error ?? "";
