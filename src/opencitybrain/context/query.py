@@ -147,15 +147,21 @@ def run_indexed_query(index: EntityIndex, tenant: str, query: EntityQuery) -> Qu
     ctx = query.context
     types = [ctx.expand(t) for t in query.types] or None
     _check_id_pattern(query.id_pattern)
+    inside = (
+        index.geo_matches(tenant, query.geo, ctx.expand(query.geo.geoproperty))
+        if query.geo is not None
+        else None
+    )
     entities = index.candidates(
-        tenant, types=types, ids=list(query.ids) or None, id_pattern=query.id_pattern
+        tenant,
+        types=types,
+        ids=list(query.ids) or None,
+        id_pattern=query.id_pattern,
+        within=inside,
     )
     wanted_attrs = [ctx.expand(a) for a in query.attrs]
     if wanted_attrs:
         entities = [e for e in entities if any(a in e.attrs for a in wanted_attrs)]
-    if query.geo is not None:
-        inside = index.geo_matches(tenant, query.geo, ctx.expand(query.geo.geoproperty))
-        entities = [e for e in entities if e.id in inside]
     if query.q:
         predicate = compile_query(parse_query(query.q), ctx.expand)
         if query.count:
