@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 
 from opencitybrain.accounts import tables as accounts_tables
 from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.context import subscription_tables
 from opencitybrain.context import tables as context_tables
 from opencitybrain.kernel.errors import NotFound
 
@@ -30,6 +31,9 @@ TARGET_METADATA: list[sa.MetaData] = [
     accounts_tables.metadata,
     context_tables.metadata,
 ]
+# Tables that join a MetaData above from their own module; importing them registers them
+# (listing their MetaData again would name the same tables twice).
+_JOINED = (subscription_tables.subscriptions,)
 
 # An arbitrary constant: every process upgrading the same PostgreSQL database takes this
 # lock, so N workers starting at once migrate one after another instead of racing.

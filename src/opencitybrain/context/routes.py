@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from opencitybrain.context.api import router as entities
+from opencitybrain.context.api_subscriptions import router as subscriptions
 from opencitybrain.context.api_temporal import router as temporal
 
-ROUTERS: list[APIRouter] = [entities, temporal]
+ROUTERS: list[APIRouter] = [entities, temporal, subscriptions]
