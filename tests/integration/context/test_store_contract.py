@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -263,3 +264,29 @@ def test_types_and_attribute_names(listed: SqlEntityStore) -> None:
 )  # fmt: skip
 def test_prefix_range(pattern: str, bounds: tuple[str | None, str | None]) -> None:
     assert prefix_range(pattern) == bounds
+
+
+def test_concurrent_writers_neither_fail_nor_lose_writes(store: SqlEntityStore) -> None:
+    # Read-then-write transactions must queue, not fail with "database is locked"
+    # (SQLite) or deadlock (PostgreSQL), and versions must count every write.
+    store.upsert_many("", [doc(spot(i)) for i in range(40)])
+    conflicts: list[int] = []
+
+    def writer(n: int) -> None:
+        for k in range(15):
+            store.upsert_many(
+                "", [doc(spot(i), types=[SPOT, SITE][: 1 + (k % 2)]) for i in range(40)]
+            )
+            while True:
+                current, version = store.get_versioned("", spot(n)) or ({}, 0)
+                try:
+                    store.put("", current, expected_version=version)
+                    break
+                except Conflict:
+                    conflicts.append(n)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(writer, range(4)))
+    versions = [(store.get_versioned("", spot(i)) or ({}, 0))[1] for i in range(4)]
+    assert versions == [1 + 4 * 15 + 1 * 15] * 4
+    assert store.types("")[SPOT] == 40
