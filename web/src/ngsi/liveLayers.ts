@@ -271,7 +271,8 @@ export class LiveLayers {
         await this.styleReady;
         if (this.disposed || this.types.get(lt.type) !== lt) return;
         this.ensureLayer(lt);
-        this.map.getSource<GeoJSONSource>(lt.sourceId)?.setData({ type: "FeatureCollection", features: drawn });
+        const source = this.map.getSource<GeoJSONSource>(lt.sourceId);
+        source?.setData({ type: "FeatureCollection", features: drawn });
         this.map.triggerRepaint();
       } catch (err) {
         if (isAbort(err) || this.disposed) return;
@@ -396,7 +397,12 @@ export class LiveLayers {
       const p = this.map.project((f.geometry as Point).coordinates as [number, number]);
       const x = rect.left + p.x;
       const y = rect.top + p.y;
-      if (x < rect.left + margin || x > rect.right - margin || y < rect.top + margin || y > rect.bottom - margin) continue;
+      const inside =
+        x > rect.left + margin &&
+        x < rect.right - margin &&
+        y > rect.top + margin &&
+        y < rect.bottom - margin;
+      if (!inside) continue;
       if (document.elementFromPoint(x, y) !== canvas) continue;
       return { key: lt.key, id: String(f.properties?._eid ?? ""), x, y };
     }

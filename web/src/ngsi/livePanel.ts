@@ -97,10 +97,10 @@ function renderLiveLayers(el: HTMLElement, ctx: CockpitContext): void | (() => v
     const view = live.view();
     // Shown once /types has answered with a list: no flash of a panel that a 404 hides.
     if (panel) panel.hidden = view.availability !== "available";
+    const n = view.types.length;
+    const howMany = t(n === 1 ? "liveTypesCountOne" : "liveTypesCount").replace("{n}", String(n));
     source.textContent =
-      view.availability === "available"
-        ? `${t("liveSource")} · ${t(view.types.length === 1 ? "liveTypesCountOne" : "liveTypesCount").replace("{n}", String(view.types.length))}`
-        : t("liveSource");
+      view.availability === "available" ? `${t("liveSource")} · ${howMany}` : t("liveSource");
     error.hidden = view.error === null;
     error.title = view.error ?? "";
     button.disabled = view.refreshing;

@@ -10,7 +10,10 @@ export function shortName(iri: string): string {
 }
 
 /** Give each type a unique label (the short name, then "~2", "~3" on a clash). */
-export function uniqueLabels(types: readonly string[], taken: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+export function uniqueLabels(
+  types: readonly string[],
+  taken: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
   const out = new Map<string, string>(taken);
   const used = new Set(out.values());
   for (const type of types) {
