@@ -22,6 +22,6 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` proxies the API to a local `citybrain demo` (default port 8000).
-    proxy: { "/api": "http://127.0.0.1:8000" },
+    proxy: { "/api": "http://127.0.0.1:8000", "/ngsi-ld": "http://127.0.0.1:8000" },
   },
 });
