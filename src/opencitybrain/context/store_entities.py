@@ -56,7 +56,7 @@ def _type_rows(tenant: str, entity_id: str, types: Iterable[str]) -> list[dict[s
 
 
 class SqlEntityWrites(SqlBase):
-    """Create, read by id, replace and delete entities in SQL."""
+    """Create, replace, upsert and delete entities in SQL."""
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
