@@ -138,17 +138,35 @@ class EntityIndex:
         """
         with self._lock:
             index = self._tenant(tenant)
-            chosen: set[str] | None = None
+            # Start from the narrowest set and test membership in the others: no copies
+            # of a type's (possibly huge) id set on the hot path.
+            sets: list[set[str]] = []
             if ids:
-                chosen = {i for i in ids if i in index.entities}
-            if types:
-                typed: set[str] = set()
-                for t in types:
-                    typed |= index.by_type.get(t, set())
-                chosen = typed if chosen is None else chosen & typed
+                sets.append({i for i in ids if i in index.entities})
             if within is not None:
-                chosen = set(within) if chosen is None else chosen & within
-            ordered = list(index.ordered) if chosen is None else sorted(chosen)
+                sets.append(within)
+            type_sets = [index.by_type.get(t, set()) for t in types or ()]
+            chosen: set[str] | None
+            if sets:
+                chosen = min(sets, key=len)
+                others = [s for s in sets if s is not chosen]
+                chosen = {
+                    i
+                    for i in chosen
+                    if all(i in s for s in others)
+                    and (not type_sets or any(i in s for s in type_sets))
+                }
+            elif type_sets:
+                chosen = set().union(*type_sets) if len(type_sets) > 1 else type_sets[0]
+            else:
+                chosen = None
+            if chosen is None:
+                ordered = list(index.ordered)
+            elif len(chosen) * 8 > len(index.ordered):
+                # A large share: walking the id order beats sorting the survivors.
+                ordered = [i for i in index.ordered if i in chosen]
+            else:
+                ordered = sorted(chosen)
             entities = [index.entities[i] for i in ordered]
         if id_pattern is not None:
             pattern = compile_id_pattern(id_pattern)  # matched like the store: re.search
