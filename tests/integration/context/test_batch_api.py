@@ -19,7 +19,9 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "ngsi-ld"
 OPS = "/ngsi-ld/v1/entityOperations"
 JSONLD = "application/ld+json"
 LINK_REL = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
-PARKING = "https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/master/context.jsonld"
+PARKING = (
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/master/context.jsonld"
+)
 TRANSPORT = "https://smart-data-models.github.io/dataModel.Transportation/context.jsonld"
 TENANT = "batchtest"
 # Nanchang: Bayi Square and the Tengwang Pavilion.
@@ -130,7 +132,9 @@ def test_context_rules_per_entity(client: TestClient, h: dict[str, str]) -> None
     assert res.status_code == 207
     assert res.json()["success"] == [bare["id"]]
     # application/ld+json with a Link header is refused as a whole.
-    res = client.post(f"{OPS}/create", json=[spot(34)], headers={**_link(h), "Content-Type": JSONLD})
+    res = client.post(
+        f"{OPS}/create", json=[spot(34)], headers={**_link(h), "Content-Type": JSONLD}
+    )
     assert res.status_code == 400
 
 
@@ -290,7 +294,8 @@ def test_ten_thousand_entities_in_one_upsert(client: TestClient, h: dict[str, st
     res = client.post(f"{OPS}/upsert", content=json.dumps(bodies).encode(), headers=jh)
     replaced = time.perf_counter() - started
     assert res.status_code == 204, res.text[:500]
-    print(  # noqa: T201 - the figure the batch benchmark quotes
+    # The figure the batch benchmark quotes (pytest -s shows it).
+    print(
         f"\n10,000-entity upsert over HTTP on SQLite: create {10_000 / created:,.0f} entities/s, "
         f"replace {10_000 / replaced:,.0f} entities/s"
     )
