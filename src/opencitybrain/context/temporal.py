@@ -21,7 +21,13 @@ from typing import Any, Literal
 
 from opencitybrain.context.errors import BadRequestData
 from opencitybrain.context.jsonld import CompiledContext
-from opencitybrain.context.model import VALUE_MEMBER, AttrKind, Entity, parse_datetime
+from opencitybrain.context.model import (
+    VALUE_MEMBER,
+    AttrKind,
+    Entity,
+    format_datetime,
+    parse_datetime,
+)
 from opencitybrain.context.representation import context_value
 from opencitybrain.context.store import Doc, EntityStore, TimeRel
 from opencitybrain.kernel.clock import Clock
@@ -176,6 +182,11 @@ def render_temporal(
         out["type"] = types[0] if len(types) == 1 else types
     if entity.scope and keep("scope"):
         out["scope"] = list(entity.scope)
+    if sys_attrs:
+        if entity.created_at is not None:
+            out["createdAt"] = format_datetime(entity.created_at)
+        if entity.modified_at is not None:
+            out["modifiedAt"] = format_datetime(entity.modified_at)
     for iri, docs in history.items():
         if not docs or not keep(iri):
             continue
@@ -299,7 +310,7 @@ def retention_task(
 ) -> asyncio.Task[None]:
     """Start pruning history now and every ``every_s`` clock seconds; cancel to stop."""
     if days < 1 or every_s <= 0:
-        raise ValueError("days >= 1 and every_s > 0 / 保留天数至少 1 天，间隔须为正")
+        raise ValueError("保留天数至少 1 天，间隔须为正 / days must be >= 1 and every_s > 0")
     return asyncio.get_running_loop().create_task(
         _retention_loop(store, clock, days, every_s), name="context-history-retention"
     )

@@ -125,6 +125,7 @@ def test_normalized_temporal_representation(
     assert "type" not in omitted
     assert "location" not in omitted
     assert "createdAt" in omitted["intensity"][0]
+    assert "modifiedAt" in omitted
 
 
 def test_temporal_values_and_last_n(client: TestClient, h: dict[str, str], flow: str) -> None:
