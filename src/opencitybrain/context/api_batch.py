@@ -31,15 +31,14 @@ from opencitybrain.context.api_support import (
     respond,
 )
 from opencitybrain.context.batch import (
-    BatchResult,
     batch_create,
     batch_delete,
     batch_merge,
     batch_update,
     batch_upsert,
-    gc_paused,
 )
 from opencitybrain.context.batch_query import parse_query_body, run_union
+from opencitybrain.context.batch_session import BatchResult, gc_paused
 from opencitybrain.context.errors import BadRequestData, InvalidRequest
 from opencitybrain.context.headers import content_kind, link_context
 from opencitybrain.context.query import DEFAULT_LIMIT
