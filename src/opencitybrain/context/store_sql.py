@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -158,23 +158,20 @@ class SqlBase:
             return
         names = tuple(rows[0])
         json_cols = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
+        key = ("insert", table.name, names, tuple(conflict), update is not None)
         stmt = self._cached(
-            ("insert", table.name, names, tuple(conflict), update is not None),
-            lambda: self._insert_statement(table, names, json_cols, conflict, update),
+            key, lambda: self._insert_statement(table, names, json_cols, conflict, update)
         )
-        batches: list[list[dict[str, Any]]]
         if self._pg:
-            batches = [
-                [{"rows": encode([_raw_json(r, json_cols) for r in part]).decode()}]
-                for part in chunks(rows, WRITE_CHUNK)
-            ]
-        else:
-            batches = [
-                [{k: (v.decode() if k in json_cols else v) for k, v in r.items()} for r in part]
-                for part in chunks(rows, WRITE_CHUNK)
-            ]
-        for batch in batches:
-            conn.execute(stmt, batch)
+            for part in chunks(rows, WRITE_CHUNK):
+                batch = encode([_raw_json(r, json_cols) for r in part]).decode()
+                conn.execute(stmt, {"rows": batch})
+            return
+        plan = self._cached(
+            ("plan", *key), lambda: _driver_plan(stmt, table, names, json_cols, conn)
+        )
+        for part in chunks(rows, WRITE_CHUNK):
+            conn.exec_driver_sql(plan.sql, [plan.row(r) for r in part])
 
     def _insert_statement(
         self,
@@ -212,6 +209,44 @@ class SqlBase:
         if conflict:
             return stmt.on_conflict_do_nothing(index_elements=conflict)
         return stmt
+
+
+class _DriverPlan(NamedTuple):
+    """An INSERT as driver SQL, and how to turn a row into its positional parameters."""
+
+    sql: str
+    params: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+
+    def row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Return the parameters of one row, converted as SQLAlchemy would convert them."""
+        return tuple(
+            default if name not in row else proc(row[name]) if proc else row[name]
+            for name, default, proc in self.params
+        )
+
+
+def _driver_plan(
+    stmt: sa.Insert,
+    table: sa.Table,
+    names: Sequence[str],
+    json_cols: frozenset[str],
+    conn: sa.Connection,
+) -> _DriverPlan:
+    # SQLAlchemy's per-row parameter handling took more time than SQLite's executemany
+    # itself (measured 8 us of 30 us a row). The statement is compiled once here and
+    # each row converted with the same bind processors (aware datetimes to UTC text).
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=list(names))
+    params = []
+    for name in compiled.positiontup or ():
+        column = table.c.get(name)
+        proc: Callable[[Any], Any] | None = None
+        if name in json_cols:
+            proc = bytes.decode  # encoded JSON, kept as text (SQLite's JSON functions need it)
+        elif column is not None:
+            proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+        params.append((name, compiled.params.get(name), proc))
+    return _DriverPlan(compiled.string, tuple(params))
 
 
 def _raw_json(row: Mapping[str, Any], json_cols: frozenset[str]) -> dict[str, Any]:
