@@ -196,7 +196,7 @@ async def query_batch(request: Request, ctx: ContextReader, svc: Broker) -> Resp
     }
     result = await run_in_threadpool(
         run_union,
-        svc.store,
+        svc.query,
         call.tenant,
         query,
         _int(request, "limit", DEFAULT_LIMIT),

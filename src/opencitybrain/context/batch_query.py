@@ -9,7 +9,7 @@ mixes run one query per selector and merge the pages in id order, so paging stay
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,8 +17,10 @@ from opencitybrain.context.errors import BadRequestData, OperationNotSupported
 from opencitybrain.context.geoquery_input import GeoQuery, parse_geoq
 from opencitybrain.context.jsonld import CompiledContext
 from opencitybrain.context.model import Entity
-from opencitybrain.context.query import MAX_LIMIT, EntityQuery, QueryResult, check_paging, run_query
-from opencitybrain.context.store import EntityStore
+from opencitybrain.context.query import MAX_LIMIT, EntityQuery, QueryResult, check_paging
+
+# Answers one entity query for a tenant: the broker's (in-memory index) or the store's.
+Ask = Callable[[str, EntityQuery], QueryResult]
 
 _TYPE_OR = re.compile(r"[,|]")
 _IGNORED = frozenset({"type", "entities", "attrs", "q", "geoQ", "lang", "temporalQ", "csf"})
@@ -115,12 +117,12 @@ def _queries(query: BatchQuery) -> list[EntityQuery]:
     return [replace(base, types=s.types, ids=s.ids, id_pattern=s.id_pattern) for s in selectors]
 
 
-def _first(store: EntityStore, tenant: str, query: EntityQuery, need: int | None) -> list[Entity]:
+def _first(ask: Ask, tenant: str, query: EntityQuery, need: int | None) -> list[Entity]:
     """Return the first ``need`` matches of one query in id order (all when None)."""
     found: list[Entity] = []
     while need is None or len(found) < need:
         size = MAX_LIMIT if need is None else min(MAX_LIMIT, need - len(found))
-        page = run_query(store, tenant, replace(query, limit=size, offset=len(found)))
+        page = ask(tenant, replace(query, limit=size, offset=len(found)))
         found += page.entities
         if len(page.entities) < size:
             break
@@ -128,20 +130,18 @@ def _first(store: EntityStore, tenant: str, query: EntityQuery, need: int | None
 
 
 def run_union(
-    store: EntityStore, tenant: str, query: BatchQuery, limit: int, offset: int, count: bool
+    ask: Ask, tenant: str, query: BatchQuery, limit: int, offset: int, count: bool
 ) -> QueryResult:
     """Return one page of the entities matching any selector, in id order."""
     check_paging(limit, offset)
     queries = _queries(query)
     if len(queries) == 1:
-        return run_query(
-            store, tenant, replace(queries[0], limit=limit, offset=offset, count=count)
-        )
+        return ask(tenant, replace(queries[0], limit=limit, offset=offset, count=count))
     # The union's first offset+limit ids are among each selector's first offset+limit.
     need = None if count else offset + limit
     union: dict[str, Entity] = {}
     for one in queries:
-        for entity in _first(store, tenant, one, need):
+        for entity in _first(ask, tenant, one, need):
             union.setdefault(entity.id, entity)
     ordered = [union[i] for i in sorted(union)]
     return QueryResult(ordered[offset : offset + limit], len(ordered) if count else None)
