@@ -92,12 +92,15 @@ class SqlEntityWrites(SqlBase):
 
     def _stored(self, conn: sa.Connection, tenant: str, ids: Sequence[str]) -> dict[str, _Stored]:
         """Return the types and createdAt text of those of ``ids`` that exist, locked."""
-        stmt = (
-            sa.select(_E.id, self._json_text(_E.types), _E.doc["createdAt"].as_string())
-            .where(_E.tenant == tenant, self._in_keys(_E.id, ids))
-            .with_for_update()
-        )
-        return {row[0]: _Stored(decode(row[1]), row[2]) for row in conn.execute(stmt).all()}
+        found: dict[str, _Stored] = {}
+        for part in chunks(ids, IN_CHUNK):  # SQLite before 3.32 binds at most 999 values
+            stmt = (
+                sa.select(_E.id, self._json_text(_E.types), _E.doc["createdAt"].as_string())
+                .where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                .with_for_update()
+            )
+            found.update((r[0], _Stored(decode(r[1]), r[2])) for r in conn.execute(stmt).all())
+        return found
 
     def create(self, tenant: str, doc: Doc) -> None:
         """Insert a new entity; raise Conflict (``ngsi.already_exists``) if its id exists."""
