@@ -26,7 +26,7 @@ Doc = dict[str, Any]
 # Rows per statement: big enough that per-statement costs vanish, small enough that one
 # statement's parameters stay a few MB. Batches of any size are cut into these.
 WRITE_CHUNK = 1000
-# Bound parameters per IN (...) list; far below SQLite's and PostgreSQL's limits.
+# Bound parameters per IN (...) list: under the 999 that SQLite before 3.32 allows.
 IN_CHUNK = 500
 # Below this many documents a pause of the garbage collector is not worth it.
 _GC_PAUSE_MIN = 64
@@ -54,12 +54,12 @@ def decode_all(texts: Iterable[str | bytes]) -> list[Any]:
     # Decoding allocates many containers, and each batch of allocations triggers a
     # collection pass over every live object: with the collector paused, decoding 100k
     # documents measured twice as fast. JSON values hold no reference cycles.
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         return [_decoder.decode(t) for t in items]
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
