@@ -15,8 +15,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from opencitybrain.apikit.auth import ContextReader, ContextWriter
-from opencitybrain.apikit.problems import PROBLEM_RESPONSES
-from opencitybrain.context.api_support import Call, broker, call_of, csv_param, respond
+from opencitybrain.context.api_support import (
+    NGSI_RESPONSES,
+    Call,
+    broker,
+    call_of,
+    csv_param,
+    respond,
+)
 from opencitybrain.context.errors import (
     BadRequestData,
     NotAcceptable,
@@ -36,7 +42,7 @@ from opencitybrain.context.temporal import (
 )
 
 router = APIRouter(
-    prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD 实时城市状态"], responses=PROBLEM_RESPONSES
+    prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD 实时城市状态"], responses=NGSI_RESPONSES
 )
 Broker = Annotated[ContextBroker, Depends(broker)]
 
