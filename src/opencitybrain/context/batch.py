@@ -152,13 +152,14 @@ def _fragments(
 def batch_delete(svc: ContextBroker, tenant: str, raw: Sequence[Any]) -> BatchResult:
     """Delete entities by id; a missing one fails with ResourceNotFound."""
     result = BatchResult()
-    ids: list[str] = []
+    wanted: dict[str, None] = {}  # ordered, each id once
     for index, entity_id in enumerate(raw):
         if not is_uri(entity_id):
             label = entity_id if isinstance(entity_id, str) and entity_id else f"#{index}"
             result.fail(label, BadRequestData("实体 id 必须是 URI", "an entity id must be a URI"))
-        elif entity_id not in ids:
-            ids.append(entity_id)
+        else:
+            wanted[entity_id] = None
+    ids = list(wanted)
     docs = svc.store.get_many(tenant, ids) if ids else {}
     gone = svc.store.delete_many(tenant, ids) if ids else set()
     for entity_id in ids:
@@ -166,7 +167,7 @@ def batch_delete(svc: ContextBroker, tenant: str, raw: Sequence[Any]) -> BatchRe
             result.fail(entity_id, not_found(entity_id))
             continue
         result.succeed(entity_id)
-        # Deleted between the read and the delete by someone else: the id alone is known.
+        # Created by someone else between the read and the delete: only its id is known.
         doc = docs.get(entity_id)
         entity = from_doc(doc) if doc is not None else Entity(entity_id, ())
         result.changes.append(EntityChange(tenant, "deleted", entity))
