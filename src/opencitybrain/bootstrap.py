@@ -5,6 +5,7 @@ Tests wire the same way with their own settings (a temp data dir, a manual clock
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +35,7 @@ from opencitybrain.context.routes import ROUTERS as CONTEXT_ROUTERS
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.context.subscription_store import SqlSubscriptionStore, SubscriptionStore
+from opencitybrain.context.temporal import retention_task
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -73,8 +75,15 @@ def make_clock(settings: Settings, now: datetime) -> Clock:
     return SimulatedClock(start, settings.sim_speed)
 
 
-def open_accounts(settings: Settings, clock: Clock) -> tuple[sa.Engine, AccountService]:
-    """Open the database (migrated to head) and the account service, nothing else."""
+def open_accounts(
+    settings: Settings, clock: Clock | None = None
+) -> tuple[sa.Engine, AccountService]:
+    """Open the database (migrated to head) and the account service, nothing else.
+
+    Sign-in tokens and API keys expire in real time, whatever speed the city clock runs
+    at: a ×60 demo must not log its operators out every minute. Tests pass a manual clock.
+    """
+    clock = clock or RealClock()
     engine = make_engine(settings.sql_url)
     upgrade(engine)
     signer = TokenSigner(platform_secret(settings), settings.token_ttl_seconds)
@@ -94,6 +103,7 @@ class Platform:
     city: CityService
     broker: ContextBroker
     services: ServiceRegistry = field(default_factory=ServiceRegistry)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def app(self, *, serve_cockpit: bool = True) -> FastAPI:
         """Build the HTTP app on this platform."""
@@ -133,7 +143,7 @@ async def build_platform(
     clock = clock or make_clock(settings, RealClock().now())
     step("数据库迁移 / migrating the database", 0.05)
     log.info("database %s", redact(settings.sql_url))
-    engine, accounts = open_accounts(settings, clock)
+    engine, accounts = open_accounts(settings)
     step("连接消息总线 / connecting the event bus", 0.15)
     bus = await make_bus(settings.bus_url)
 
@@ -145,7 +155,6 @@ async def build_platform(
     )
     city = CityService(pack)
     broker = ContextBroker(SqlEntityStore(engine), ContextResolver(), clock, bus)
-    await broker.start()
     subscriptions = SqlSubscriptionStore(engine)
     notifier = Notifier(broker, subscriptions)
     await notifier.start(bus)
@@ -156,6 +165,7 @@ async def build_platform(
     for service in (accounts, city, broker, health, notifier):
         platform.services.add(service)
     platform.services.add(subscriptions, SubscriptionStore)
+    platform.tasks.append(retention_task(broker.store, clock, settings.context_history_days))
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
     step("就绪 / ready", 1.0)

@@ -19,10 +19,9 @@ from opencitybrain import __version__
 from opencitybrain.accounts.model import Role
 from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
 from opencitybrain.adapters.sql import make_engine, redact
-from opencitybrain.bootstrap import Platform, build_platform, make_clock, open_accounts
+from opencitybrain.bootstrap import Platform, build_platform, open_accounts
 from opencitybrain.citypack.loader import available_packs, load_pack
 from opencitybrain.citypack.service import CityService
-from opencitybrain.kernel.clock import RealClock
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
@@ -195,7 +194,7 @@ def db_current() -> None:
 def users_list() -> None:
     """List users."""
     settings = _settings()
-    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    _, accounts = open_accounts(settings)
     table = Table("username", "display name", "department", "roles", "active")
     for u in accounts.users(Context.system("cli")):
         table.add_row(
@@ -217,7 +216,7 @@ def users_create(
 ) -> None:
     """Create a user with a generated password (printed once)."""
     settings = _settings()
-    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    _, accounts = open_accounts(settings)
     password = secrets.token_urlsafe(12)
     try:
         accounts.create_user(
@@ -238,7 +237,7 @@ def users_create(
 def users_set_password(username: str) -> None:
     """Give a user a new generated password (printed once)."""
     settings = _settings()
-    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    _, accounts = open_accounts(settings)
     password = secrets.token_urlsafe(12)
     try:
         accounts.set_password(Context.system("cli"), accounts.find_user(username).id, password)
@@ -254,7 +253,7 @@ def users_create_key(
 ) -> None:
     """Create an API key for a user (printed once; also usable as OAuth2 client credentials)."""
     settings = _settings()
-    _, accounts = open_accounts(settings, make_clock(settings, RealClock().now()))
+    _, accounts = open_accounts(settings)
     try:
         _, key = accounts.create_api_key(
             Context.system("cli"), accounts.find_user(username).id, name

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi.testclient import TestClient
+import httpx
 
 from opencitybrain.bootstrap import build_platform
 from opencitybrain.kernel.bus import Bus
@@ -47,8 +47,10 @@ def test_platform_on_postgres_and_nats(
             got = await _round_trip(platform.bus)
             assert [e.type for e in got] == ["city.test.wiring.checked"]
             app = platform.app(serve_cockpit=False)
-            with TestClient(app) as client:
-                health = client.get("/api/v1/health").json()
+            # Same loop as the NATS connection: ASGITransport (no lifespan needed here).
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                health = (await client.get("/api/v1/health")).json()
             assert health["checks"] == {"database": True, "bus": True}
         finally:
             await platform.close()
