@@ -29,6 +29,7 @@ from opencitybrain.citypack.api import router as city_router
 from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.model import CityPack
 from opencitybrain.citypack.service import CityService
+from opencitybrain.context.contexts_service import load_stored_contexts
 from opencitybrain.context.jsonld import ContextResolver
 from opencitybrain.context.notifier import Notifier
 from opencitybrain.context.routes import ROUTERS as CONTEXT_ROUTERS
@@ -155,6 +156,7 @@ async def build_platform(
     )
     city = CityService(pack)
     broker = ContextBroker(SqlEntityStore(engine), ContextResolver(), clock, bus)
+    load_stored_contexts(broker.store, broker.resolver)  # user @contexts survive restarts
     subscriptions = SqlSubscriptionStore(engine)
     notifier = Notifier(broker, subscriptions)
     await notifier.start(bus)
