@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from opencitybrain.apikit.auth import ContextReader, ContextWriter
-from opencitybrain.apikit.problems import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from opencitybrain.apikit.services import registry
 from opencitybrain.context.api_support import (
+    NGSI_RESPONSES,
     TENANT_HEADER,
     Call,
     broker,
@@ -36,8 +36,18 @@ from opencitybrain.context.subscriptions import (
 )
 from opencitybrain.kernel.errors import Conflict
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 订阅"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 订阅"], responses=NGSI_RESPONSES)
 Broker = Annotated[ContextBroker, Depends(broker)]
+# A subscription (or a fragment of one) is a JSON object, checked by the spec's rules.
+OBJECT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+        },
+    }
+}
 
 
 def subscription_store(request: Request) -> SubscriptionStore:
@@ -74,7 +84,7 @@ def _int(request: Request, name: str, default: int) -> int:
         ) from None
 
 
-@router.post("/subscriptions", status_code=201, responses=CONFLICT_RESPONSE)
+@router.post("/subscriptions", status_code=201, openapi_extra=OBJECT_BODY)
 async def create_subscription(
     request: Request, ctx: ContextWriter, svc: Broker, store: Store
 ) -> Response:
@@ -137,7 +147,7 @@ async def retrieve_subscription(
     return respond(call, body)
 
 
-@router.patch("/subscriptions/{subscription_id}", status_code=204)
+@router.patch("/subscriptions/{subscription_id}", status_code=204, openapi_extra=OBJECT_BODY)
 async def update_subscription(
     subscription_id: str, request: Request, ctx: ContextWriter, svc: Broker, store: Store
 ) -> Response:

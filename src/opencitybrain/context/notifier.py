@@ -1,17 +1,23 @@
 """Notify subscribers over HTTP when entities change (spec 1.8, clauses 5.8.6 and 7.2).
 
 The broker publishes each change on the platform bus (``city.context.entity.*``); the
-notifier matches it against the tenant's subscriptions (see ``subscription_match.py``
-for the rules), renders the entity once per subscription and POSTs a Notification.
-Each subscription has its own outbox, drained in order by one task, so a slow or dead
-endpoint delays only its own notifications; failed deliveries are retried with
-exponential backoff in clock time, never longer than the same number of real seconds.
+notifier matches it against the tenant's subscriptions (rules in ``subscription_match``),
+renders the entity once per subscription and POSTs a Notification to the endpoint.
+
+* Each subscription has its own outbox, drained in order by one task, so a slow or dead
+  endpoint delays only its own notifications. Changes that pile up meanwhile (with the
+  same trigger reason) leave together, as one Notification whose ``data`` lists them.
+* A failed POST is retried with exponential backoff (1 s, 2 s, 4 s by default) in clock
+  time, never longer than the same number of real seconds; then it counts as failed.
+* Delivery status is written behind, for all subscriptions in one transaction every
+  ``flush_s``: one SQLite write per notification would serialise the outboxes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import deque
@@ -24,7 +30,7 @@ import httpx
 from opencitybrain.context.model import Entity, from_doc
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.subscription_match import Watch, change_reasons, compile_watch, payload
-from opencitybrain.context.subscription_store import SubscriptionStore
+from opencitybrain.context.subscription_store import Outcome, SubscriptionStore
 from opencitybrain.kernel.bus import Bus, Subscription
 from opencitybrain.kernel.events import CloudEvent
 
@@ -33,19 +39,27 @@ log = logging.getLogger(__name__)
 PATTERN = "city.context.entity.>"
 # One member of the group gets each change, so several workers notify once, not N times.
 GROUP = "context-notifier"
+Key = tuple[str, str]  # (tenant, subscription id)
 
 
 @dataclass(frozen=True, slots=True)
 class _Notice:
     uri: str
-    body: bytes
+    body: dict[str, Any]
     headers: dict[str, str]
+
+    def joins(self, other: _Notice) -> bool:
+        """Tell whether ``other`` may ride in this notice's Notification."""
+        if self.body["triggerReason"] != other.body["triggerReason"]:
+            return False
+        return isinstance(self.body["data"], list) and isinstance(other.body["data"], list)
 
 
 @dataclass(slots=True)
 class _Outbox:
     notices: deque[_Notice] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    dropped: int = 0
 
 
 class Notifier:
@@ -60,7 +74,9 @@ class Notifier:
         backoff_s: float = 1.0,
         timeout_s: float = 5.0,
         concurrency: int = 64,
-        backlog: int = 1000,
+        backlog: int = 10_000,
+        max_batch: int = 100,
+        flush_s: float = 0.05,
         cache_ttl_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -73,13 +89,17 @@ class Notifier:
         self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
         self._concurrency = concurrency
         self._backlog = backlog
+        self._max_batch = max_batch
+        self._flush_s = flush_s
         self._cache_ttl_s = cache_ttl_s
         self._transport = transport
         # Per tenant: when loaded (monotonic) and the compiled subscriptions.
         self._cache: dict[str, tuple[float, list[Watch]]] = {}
         self._generation: dict[str, int] = {}
-        self._last_sent: dict[tuple[str, str], datetime] = {}
-        self._outboxes: dict[tuple[str, str], _Outbox] = {}
+        self._last_sent: dict[Key, datetime] = {}
+        self._outboxes: dict[Key, _Outbox] = {}
+        self._results: dict[Key, list[Outcome]] = {}
+        self._flusher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bus_sub: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
@@ -102,6 +122,7 @@ class Notifier:
                 await self._bus_sub.unsubscribe()
         self._loop = asyncio.get_running_loop()
         self._outboxes.clear()
+        self._flusher = None
         self._client = httpx.AsyncClient(
             timeout=self._timeout, transport=self._transport, follow_redirects=False
         )
@@ -110,26 +131,31 @@ class Notifier:
         return True
 
     async def stop(self, within_s: float = 5.0) -> None:
-        """Stop listening and cancel pending deliveries (in the loop that started it)."""
+        """Stop listening, cancel pending deliveries and save the delivery status."""
         if self._loop is None or self._loop is not asyncio.get_running_loop():
             return
         if self._bus_sub is not None:
             await self._bus_sub.unsubscribe()
         tasks = [box.task for box in self._outboxes.values() if box.task is not None]
+        if self._flusher is not None:
+            tasks.append(self._flusher)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=within_s)
+        await self._flush()
         if self._client is not None:
             await self._client.aclose()
         self._loop, self._bus_sub, self._client, self._slots = None, None, None, None
         self._outboxes.clear()
 
     async def idle(self, within_s: float = 10.0) -> None:
-        """Wait until every queued notification has been delivered or given up on."""
+        """Wait until every queued notification is delivered (or given up) and recorded."""
         async with asyncio.timeout(within_s):
             while tasks := [b.task for b in self._outboxes.values() if b.task is not None]:
                 await asyncio.wait(tasks)
+            if self._flusher is not None:
+                await self._flusher
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -189,7 +215,7 @@ class Notifier:
             except Exception:
                 log.exception("subscription %s failed to match %s", watch.id, entity_id)
                 continue
-            self._post(watch, _Notice(*notice))
+            self._post((watch.tenant, watch.id), _Notice(*notice))
 
     def _throttled(self, watch: Watch, now: datetime) -> bool:
         key = (watch.tenant, watch.id)
@@ -201,50 +227,63 @@ class Notifier:
 
     # --- delivery -----------------------------------------------------------------------
 
-    def _post(self, watch: Watch, notice: _Notice) -> None:
-        key = (watch.tenant, watch.id)
+    def _post(self, key: Key, notice: _Notice) -> None:
         box = self._outboxes.get(key)
         if box is None:
             box = self._outboxes[key] = _Outbox()
-            box.task = asyncio.create_task(self._drain(key, box), name=f"notify:{watch.id}")
+            box.task = asyncio.create_task(self._drain(key, box), name=f"notify:{key[1]}")
         if len(box.notices) >= self._backlog:
-            log.warning(
-                "subscription %s: %d notifications waiting; dropped one", key[1], len(box.notices)
-            )
+            if not box.dropped:
+                log.warning("subscription %s: outbox full; dropping notifications", key[1])
+            box.dropped += 1
             return
         box.notices.append(notice)
 
-    async def _drain(self, key: tuple[str, str], box: _Outbox) -> None:
-        tenant, sub_id = key
+    async def _drain(self, key: Key, box: _Outbox) -> None:
         try:
             while box.notices:
-                notice = box.notices.popleft()
+                first = box.notices.popleft()
+                body = first.body
+                if isinstance(body["data"], list):
+                    body = {**body, "data": self._join(first, box.notices)}
+                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
                 assert self._slots is not None
                 async with self._slots:
-                    ok = await self._send(notice)
-                await asyncio.to_thread(
-                    self._subs.record_notification, tenant, sub_id, self._clock.now(), ok
-                )
+                    ok = await self._send(first.uri, raw, first.headers)
+                self._record(key, (self._clock.now(), ok))
         except Exception:
-            log.exception("notifying for subscription %s failed", sub_id)
+            log.exception("notifying for subscription %s failed", key[1])
         finally:
+            if box.dropped:
+                log.warning("subscription %s: %d notifications dropped", key[1], box.dropped)
             if self._outboxes.get(key) is box:
                 del self._outboxes[key]
 
-    async def _send(self, notice: _Notice) -> bool:
+    def _join(self, first: _Notice, queued: deque[_Notice]) -> list[Any]:
+        """Return the entities of ``first`` and of the queued notices that may join it."""
+        data = list(first.body["data"])
+        last = {e.get("id"): e for e in data}
+        while queued and len(data) < self._max_batch and first.joins(queued[0]):
+            for entity in queued.popleft().body["data"]:
+                # Each change is rendered as the entity is when it is matched, so a burst
+                # matched at once repeats one state; sending it once says the same.
+                if last.get(entity.get("id")) != entity:
+                    data.append(entity)
+                    last[entity.get("id")] = entity
+        return data
+
+    async def _send(self, uri: str, body: bytes, headers: dict[str, str]) -> bool:
         assert self._client is not None
         for attempt in range(self._attempts):
             try:
-                res = await self._client.post(
-                    notice.uri, content=notice.body, headers=notice.headers
-                )
+                res = await self._client.post(uri, content=body, headers=headers)
                 if res.is_success:
                     return True
-                log.info("notification to %s answered %d", notice.uri, res.status_code)
+                log.info("notification to %s answered %d", uri, res.status_code)
                 if res.status_code < 500 and res.status_code not in (408, 429):
                     return False  # the receiver refuses it; asking again will not help
             except httpx.HTTPError as exc:
-                log.info("notification to %s failed: %s", notice.uri, exc)
+                log.info("notification to %s failed: %r", uri, exc)
             if attempt + 1 < self._attempts:
                 await self._pause(self._backoff_s * 2**attempt)
         return False
@@ -255,3 +294,24 @@ class Notifier:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._clock.sleep(seconds)
+
+    # --- delivery status ----------------------------------------------------------------
+
+    def _record(self, key: Key, outcome: Outcome) -> None:
+        self._results.setdefault(key, []).append(outcome)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="notify:status")
+
+    async def _flush_soon(self) -> None:
+        # Ends as soon as nothing is left to write; _record starts it again.
+        while self._results:
+            await asyncio.sleep(self._flush_s)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        results, self._results = self._results, {}
+        if results:
+            try:
+                await asyncio.to_thread(self._subs.record_deliveries, results)
+            except Exception:
+                log.exception("recording the status of %d subscriptions failed", len(results))

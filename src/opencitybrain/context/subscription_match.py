@@ -20,7 +20,6 @@ before attribute reasons.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -170,8 +169,8 @@ def payload(
     resolver: ContextResolver,
     *,
     deleted: bool = False,
-) -> tuple[str, bytes, dict[str, str]]:
-    """Return the endpoint, JSON body and headers of one Notification (clause 5.3.1)."""
+) -> tuple[str, Doc, dict[str, str]]:
+    """Return the endpoint, body and headers of one Notification (clause 5.3.1)."""
     n = watch.notification
     endpoint = n["endpoint"]
     accept = endpoint.get("accept", "application/json")
@@ -212,7 +211,7 @@ def payload(
         headers["NGSILD-Tenant"] = watch.tenant
     for pair in endpoint.get("receiverInfo", ()):
         headers[pair["key"]] = pair["value"]
-    return endpoint["uri"], encode(body), headers
+    return endpoint["uri"], body, headers
 
 
 def _link_url(value: Any, resolver: ContextResolver) -> str | None:
@@ -225,11 +224,6 @@ def _link_url(value: Any, resolver: ContextResolver) -> str | None:
         if len(urls) <= 1:
             return urls[0] if urls else CORE_CONTEXT_URL
     return None
-
-
-def encode(body: Any) -> bytes:
-    """Return a notification body as compact UTF-8 JSON."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def concise(entity: Doc) -> Doc:

@@ -3,14 +3,14 @@
 A subscription is kept as its storage document (``subscriptions.py``), opaque here but
 for ``id``, ``createdAt``, ``modifiedAt`` and the delivery status inside
 ``notification``. The status belongs to the notifier: ``put`` keeps the stored status
-and only :meth:`SubscriptionStore.record_notification` changes it, so a PATCH and a
+and only :meth:`SubscriptionStore.record_deliveries` changes it, so a PATCH and a
 delivery finishing at the same moment cannot undo each other. Listeners hear the tenant
 of every create, put and delete (the notifier drops its cache for that tenant).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from opencitybrain.context.store_sql import Doc, SqlBase, decode, decode_all, en
 from opencitybrain.context.subscription_tables import subscriptions
 from opencitybrain.kernel.errors import Conflict
 
-__all__ = ["STATUS_MEMBERS", "Listener", "SqlSubscriptionStore", "SubscriptionStore"]
+__all__ = ["STATUS_MEMBERS", "Listener", "Outcome", "SqlSubscriptionStore", "SubscriptionStore"]
 
 _S = subscriptions.c
 # The members of ``notification`` that record deliveries (clause 5.2.14).
@@ -35,6 +35,7 @@ STATUS_MEMBERS = (
     "lastFailure",
 )
 Listener = Callable[[str], None]
+Outcome = tuple[datetime, bool]  # when a notification was sent, and whether it arrived
 
 
 class SubscriptionStore(Protocol):
@@ -68,8 +69,8 @@ class SubscriptionStore(Protocol):
         """Delete a subscription; return False if there was none."""
         ...
 
-    def record_notification(self, tenant: str, sub_id: str, at: datetime, ok: bool) -> bool:
-        """Count one delivery (or failure) at ``at``; return False if the subscription is gone."""
+    def record_deliveries(self, results: Mapping[tuple[str, str], Sequence[Outcome]]) -> None:
+        """Count deliveries and failures, by (tenant, id), in one transaction."""
         ...
 
 
@@ -204,21 +205,22 @@ class SqlSubscriptionStore(SqlBase):
             self._changed(tenant)
         return gone
 
-    def record_notification(self, tenant: str, sub_id: str, at: datetime, ok: bool) -> bool:
-        """Count one delivery (or failure) at ``at``; return False if the subscription is gone."""
+    def record_deliveries(self, results: Mapping[tuple[str, str], Sequence[Outcome]]) -> None:
+        """Count deliveries and failures, by (tenant, id), in one transaction."""
+        stmt = (
+            sa.update(subscriptions)
+            .where(_S.tenant == sa.bindparam("t"), _S.id == sa.bindparam("i"))
+            .values(doc=self._json_param("doc_text"))
+        )
         with self._write() as conn:
-            old = self._read_locked(conn, tenant, sub_id)
-            if old is None:
-                return False
-            # The row's modified_at stays: a delivery is not a change by the subscriber.
-            new = with_delivery(old, at, ok)
-            conn.execute(
-                sa.update(subscriptions)
-                .where(_S.tenant == tenant, _S.id == sub_id)
-                .values(doc=self._json_param("doc_text")),
-                {"doc_text": encode(new).decode()},
-            )
-        return True
+            for (tenant, sub_id), outcomes in sorted(results.items()):
+                doc = self._read_locked(conn, tenant, sub_id)
+                if doc is None:
+                    continue  # deleted meanwhile
+                for at, ok in outcomes:
+                    doc = with_delivery(doc, at, ok)
+                # The row's modified_at stays: a delivery is not a change by the subscriber.
+                conn.execute(stmt, {"t": tenant, "i": sub_id, "doc_text": encode(doc).decode()})
 
 
 def _conforms(engine: sa.Engine) -> SubscriptionStore:

@@ -57,10 +57,14 @@ class Receiver:
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def at(self, path: str) -> list[dict[str, Any]]:
-        """Return the bodies received at ``path`` so far."""
+    def notes(self, path: str) -> list[dict[str, Any]]:
+        """Return the notifications received at ``path`` so far."""
         with self.changed:
             return [body for p, _, body in self.got if p == path]
+
+    def at(self, path: str) -> list[dict[str, Any]]:
+        """Return the entities notified at ``path`` so far (several may share a POST)."""
+        return [entity for note in self.notes(path) for entity in note["data"]]
 
     def headers_at(self, path: str) -> list[dict[str, str]]:
         """Return the headers of the requests received at ``path``."""
@@ -68,11 +72,11 @@ class Receiver:
             return [headers for p, headers, _ in self.got if p == path]
 
     def wait(self, path: str, n: int) -> list[dict[str, Any]]:
-        """Wait (at most WAIT_S) until ``n`` notifications came to ``path``."""
+        """Wait (at most WAIT_S) until ``n`` entities were notified at ``path``."""
         with self.changed:
             self.changed.wait_for(lambda: len(self.at(path)) >= n, timeout=WAIT_S)
         got = self.at(path)
-        assert len(got) >= n, f"{path}: {len(got)} notifications, expected {n}"
+        assert len(got) >= n, f"{path}: {len(got)} entities notified, expected {n}"
         return got
 
 
@@ -210,7 +214,8 @@ def test_watched_attributes_and_notification_shape(
 ) -> None:
     sub_id = subscribe("watched", watchedAttributes=["status"])
     spot_id = new_spot(client, h, 1)
-    first = receiver.wait("/watched", 1)[0]  # creating the spot creates its status
+    receiver.wait("/watched", 1)  # creating the spot creates its status
+    first = receiver.notes("/watched")[0]
     assert first["subscriptionId"] == sub_id
     assert first["triggerReason"] == "attributeCreated"
     res = client.patch(
@@ -222,11 +227,11 @@ def test_watched_attributes_and_notification_shape(
     set_status(client, jh, spot_id, "occupied")
     got = receiver.wait("/watched", 2)
     assert len(got) == 2  # the name change was not watched
-    note = got[1]
+    note = receiver.notes("/watched")[1]
     assert note["type"] == "Notification"
     assert note["id"].startswith("urn:ngsi-ld:Notification:")
     assert note["triggerReason"] == "attributeUpdated"
-    entity = note["data"][0]
+    entity = got[1]
     assert (entity["id"], entity["type"]) == (spot_id, "ParkingSpot")
     assert entity["status"]["value"] == "occupied"
     assert entity["name"]["value"] == "B-7"  # all attributes by default
@@ -259,7 +264,7 @@ def test_q_and_geoq_filter(
     set_status(client, jh, spot_id, "occupied")
     receiver.wait("/all-q", 3)
     got = receiver.wait("/occupied", 1)
-    assert [n["data"][0]["status"]["value"] for n in got] == ["occupied"]
+    assert [e["status"]["value"] for e in got] == ["occupied"]
     assert len(receiver.wait("/near", 3)) == 3
     assert receiver.at("/far") == []
 
@@ -304,14 +309,13 @@ def test_key_values_and_attribute_selection(
     spot_id = new_spot(client, h, 4)
     set_status(client, jh, spot_id, "occupied")
     got = receiver.wait("/kv", 2)
-    assert got[1]["data"] == [{"id": spot_id, "type": "ParkingSpot", "status": "occupied"}]
-    ld = receiver.wait("/concise-ld", 2)[1]
-    assert ld["@context"] == CONTEXT
-    concise = ld["data"][0]
+    assert got[1] == {"id": spot_id, "type": "ParkingSpot", "status": "occupied"}
+    concise = receiver.wait("/concise-ld", 2)[1]
+    assert receiver.notes("/concise-ld")[-1]["@context"] == CONTEXT
     assert (concise["status"], concise["name"]) == ("occupied", "A-13")
     assert concise["location"]["type"] == "Point"  # a bare geometry: a GeoProperty
     assert set(concise["refParkingSite"]) == {"object"}
-    headers = receiver.headers_at("/concise-ld")[1]
+    headers = receiver.headers_at("/concise-ld")[-1]
     assert headers["Content-Type"] == JSONLD
     assert headers["X-Token"] == "t0k"
 

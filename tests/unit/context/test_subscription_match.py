@@ -194,9 +194,10 @@ def test_selectors_watched_attributes_q_and_geoq() -> None:
 
 def body_of(doc: dict[str, Any], e: Entity = SPOT, **kw: Any) -> tuple[dict[str, Any], dict]:
     watch = compile_watch("city", doc, RESOLVER)
-    uri, raw, headers = payload(watch, e, "attributeUpdated", T0, RESOLVER, **kw)
+    uri, body, headers = payload(watch, e, "attributeUpdated", T0, RESOLVER, **kw)
     assert uri == HOOK["endpoint"]["uri"]
-    return json.loads(raw), headers
+    json.dumps(body)  # plain JSON, ready to send
+    return body, headers
 
 
 def test_notification_body_formats_and_attribute_selection() -> None:
