@@ -62,6 +62,14 @@ def _not_found(sub_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"订阅不存在：{sub_id}", f"no subscription {sub_id}", field="id")
 
 
+def _checked(sub_id: str) -> str:
+    if ":" not in sub_id:
+        raise BadRequestData(
+            f"订阅 id 不是 URI：{sub_id}", f"subscription id is not a URI: {sub_id}", field="id"
+        )
+    return sub_id
+
+
 def _call(request: Request, svc: ContextBroker, body: object = None) -> Call:
     call = call_of(request, svc, body)
     if call.representation == "geo+json":
@@ -134,7 +142,7 @@ async def retrieve_subscription(
     """Return one subscription with its notification status."""
     call = _call(request, svc)
     sys_attrs = "sysAttrs" in options_of(request)
-    doc = await run_in_threadpool(store.get, call.tenant, subscription_id)
+    doc = await run_in_threadpool(store.get, call.tenant, _checked(subscription_id))
     if doc is None:
         raise _not_found(subscription_id)
     body = render_subscription(
@@ -154,7 +162,7 @@ async def update_subscription(
     """Merge a fragment into a subscription (``isActive: false`` pauses it)."""
     body = await json_body(request)
     call = _call(request, svc, body)
-    doc = await run_in_threadpool(store.get, call.tenant, subscription_id)
+    doc = await run_in_threadpool(store.get, call.tenant, _checked(subscription_id))
     if doc is None:
         raise _not_found(subscription_id)
     new = patch_subscription(doc, body, svc.resolver, call.context, svc.clock.now())
@@ -169,6 +177,6 @@ async def delete_subscription(
 ) -> Response:
     """Delete a subscription; later changes notify no one through it."""
     call = _call(request, svc)
-    if not await run_in_threadpool(store.delete, call.tenant, subscription_id):
+    if not await run_in_threadpool(store.delete, call.tenant, _checked(subscription_id)):
         raise _not_found(subscription_id)
     return Response(status_code=204)

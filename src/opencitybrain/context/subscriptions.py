@@ -33,13 +33,8 @@ from opencitybrain.kernel.ids import new_id
 Doc = dict[str, Any]
 
 ID_PREFIX = "urn:ngsi-ld:Subscription:"
-TRIGGERS = (
-    "entityCreated",
-    "entityUpdated",
-    "entityDeleted",
-    "attributeCreated",
-    "attributeUpdated",
-    "attributeDeleted",
+TRIGGERS = tuple(
+    f"{w}{v}" for w in ("entity", "attribute") for v in ("Created", "Updated", "Deleted")
 )
 DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
 FORMATS = ("normalized", "keyValues", "simplified", "concise")
@@ -48,8 +43,10 @@ UNSUPPORTED = ("timeInterval", "temporalQ", "scopeQ", "csf")
 # Members a client may send but the broker sets itself; ignored on input.
 READ_ONLY = frozenset({"status", "createdAt", "modifiedAt", "@context"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_FORBIDDEN_HEADERS = frozenset({"content-length", "host", "transfer-encoding", "connection"})
-_MAX_PATTERN = query_regex.MAX_PATTERN
+# Headers that describe the notification itself: receiverInfo may not change them.
+_OWN_HEADERS = frozenset(
+    {"content-length", "content-type", "host", "transfer-encoding", "connection", "link"}
+)
 
 
 def bad(member: str, zh: str, en: str) -> NoReturn:
@@ -159,7 +156,7 @@ def _key_values(member: str, value: Any) -> list[Doc]:
         key, text = pair["key"], pair["value"]
         if not isinstance(key, str) or not _TOKEN.fullmatch(key):
             bad(member, "key 须为合法的 HTTP 头名", "key must be a valid HTTP header name")
-        if key.lower() in _FORBIDDEN_HEADERS:
+        if key.lower() in _OWN_HEADERS:
             bad(member, f"不能设置 {key}", f"{key} cannot be set")
         if not isinstance(text, str) or any(c in text for c in "\r\n\0"):
             bad(member, "value 须为单行字符串", "value must be a one-line string")

@@ -58,13 +58,14 @@ class Rig:
         self.subs.create("", doc)
         return str(doc["id"])
 
-    async def change(self, n: int, value: int) -> None:
+    async def change(self, n: int, value: int, tenant: str = "") -> None:
         body = {"count": {"type": "Property", "value": value}}
         entity_id = f"urn:ngsi-ld:Spot:{n}"
         if value == 0:
-            _, changes = self.broker.create("", {"id": entity_id, "type": "Spot", **body}, None)
+            entity = {"id": entity_id, "type": "Spot", **body}
+            _, changes = self.broker.create(tenant, entity, None)
         else:
-            _, changes = self.broker.update("", entity_id, body, None)
+            _, changes = self.broker.update(tenant, entity_id, body, None)
         await self.broker.publish(changes, None)
 
     def status(self, sub_id: str) -> dict[str, Any]:
@@ -158,6 +159,7 @@ async def test_crud_invalidates_the_cache(rig: Callable[..., Rig]) -> None:
     await r.bus.drain()
     r.subscribe()
     await r.change(4, 1)
+    await r.change(4, 0, tenant="elsewhere")  # another tenant's subscriptions only
     await r.bus.drain()
     await r.notifier.idle()
     assert [b["data"][0]["count"]["value"] for b in r.bodies()] == [1]

@@ -207,6 +207,7 @@ def test_crud_paging_and_errors(client: TestClient, h: dict, jh: dict, tokens: d
     assert client.get(url, headers=h).status_code == 404
     assert client.delete(url, headers=h).status_code == 404
     assert client.patch(url, json={"isActive": True}, headers=jh).status_code == 404
+    assert client.get("/ngsi-ld/v1/subscriptions/not-a-uri", headers=h).status_code == 400
 
 
 def test_watched_attributes_and_notification_shape(
