@@ -6,6 +6,7 @@ Tests wire the same way with their own settings (a temp data dir, a manual clock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -105,9 +106,10 @@ class Platform:
     broker: ContextBroker
     services: ServiceRegistry = field(default_factory=ServiceRegistry)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
 
     def app(self, *, serve_cockpit: bool = True) -> FastAPI:
-        """Build the HTTP app on this platform."""
+        """Build the HTTP app on this platform; its lifespan runs the background work."""
         return create_app(
             self.services,
             routers=[city_router, *CONTEXT_ROUTERS],
@@ -118,19 +120,46 @@ class Platform:
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
-        # Tests build the platform in one event loop and serve it from another; the
-        # notifier then listens again in the serving loop (a no-op in the same loop).
-        notifier = self.services.get(Notifier)
-        restarted = await notifier.start(self.bus)
+        await self.start()
         try:
             yield
         finally:
-            if restarted:
-                await notifier.stop()
+            await self.stop()
+
+    async def start(self) -> None:
+        """Start the background work in the running loop (the one serving the API).
+
+        Nothing loop-bound starts in ``build_platform``: tests build the platform in one
+        event loop and serve it from another (even from two at once); the work runs in the
+        first serving loop, and again in a later one only after that loop has closed.
+        """
+        if self._loop is not None and not self._loop.is_closed():
+            return
+        self._loop = asyncio.get_running_loop()
+        self.tasks.clear()  # tasks of a closed loop are gone with it
+        await self.broker.stop()
+        await self.broker.start()  # the index follows other workers' changes
+        await self.services.get(Notifier).start(self.bus)
+        self.tasks.append(
+            retention_task(self.broker.store, self.clock, self.settings.context_history_days)
+        )
+
+    async def stop(self) -> None:
+        """Stop the background work (only from the loop it runs in)."""
+        if self._loop is not asyncio.get_running_loop():
+            return
+        self._loop = None
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        await self.services.get(Notifier).stop()
+        await self.broker.stop()
 
     async def close(self) -> None:
-        """Stop the bus and release the database."""
-        await self.services.get(Notifier).stop()
+        """Stop background work and the bus, and release the database."""
+        await self.stop()
         await self.bus.close()
         self.engine.dispose()
 
@@ -159,7 +188,6 @@ async def build_platform(
     load_stored_contexts(broker.store, broker.resolver)  # user @contexts survive restarts
     subscriptions = SqlSubscriptionStore(engine)
     notifier = Notifier(broker, subscriptions)
-    await notifier.start(bus)
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
     health.add("bus", bus.healthy)
@@ -167,7 +195,6 @@ async def build_platform(
     for service in (accounts, city, broker, health, notifier):
         platform.services.add(service)
     platform.services.add(subscriptions, SubscriptionStore)
-    platform.tasks.append(retention_task(broker.store, clock, settings.context_history_days))
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
     step("就绪 / ready", 1.0)

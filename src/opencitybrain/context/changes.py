@@ -38,6 +38,10 @@ class EntityChange:
             "attrs": list(self.attrs),
             "origin": origin,
         }
+        if self.what != "deleted":
+            # The state as changed travels with the event, so consumers (notifications in
+            # any worker) see each change, not whatever the entity became since.
+            data["entity"] = to_doc(self.entity)
         return CloudEvent(
             type=f"city.context.entity.{self.what}",
             source=SOURCE,

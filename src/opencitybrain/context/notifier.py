@@ -200,10 +200,14 @@ class Notifier:
             return
         entity: Entity | None = None
         if what != "deleted":
-            doc = await asyncio.to_thread(self._entities.get, tenant, entity_id)
-            if doc is None:
-                return  # deleted since; its deletion will be announced too
-            entity = from_doc(doc)
+            carried = data.get("entity")
+            if isinstance(carried, dict):
+                entity = from_doc(carried)  # the state this change produced
+            else:
+                doc = await asyncio.to_thread(self._entities.get, tenant, entity_id)
+                if doc is None:
+                    return  # deleted since; its deletion will be announced too
+                entity = from_doc(doc)
         reasons = change_reasons(what, tuple(data.get("attrs") or ()), entity)
         for watch in candidates:
             try:

@@ -159,9 +159,15 @@ class InProcessBus:
             if sub.queue.get_nowait() is not None:
                 self._delivered(sub)
         sub.queue.put_nowait(None)
-        if sub.task is not None:
+        if sub.task is None:
+            return
+        loop = sub.task.get_loop()
+        if loop is asyncio.get_running_loop():
             with contextlib.suppress(asyncio.CancelledError):
                 await sub.task
+        elif not loop.is_closed():
+            # Subscribed from another event loop (e.g. a test's): stop it there.
+            loop.call_soon_threadsafe(sub.task.cancel)
 
     def healthy(self) -> bool:
         """Tell whether the bus is open."""
