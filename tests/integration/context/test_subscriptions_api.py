@@ -283,8 +283,16 @@ def test_throttling_pauses_and_expiry(
     subscribe("throttled", throttling=3600)  # an hour of clock time: a minute of real time
     paused = subscribe("paused", isActive=False)
     soon = demo_city.platform.clock.now() + timedelta(seconds=3)  # 0.05 s of real time
-    expiring = subscribe("expiring", expiresAt=format_datetime(soon))
+    # It watches a spot created only after it expired: no earlier event can reach it.
+    later_id = str(spot(5)["id"])
+    expiring = subscribe(
+        "expiring",
+        expiresAt=format_datetime(soon),
+        entities=[{"type": "ParkingSpot", "id": later_id}],
+    )
     time.sleep(0.1)
+    new_spot(client, h, 5)
+    set_status(client, jh, later_id, "occupied")
     set_status(client, jh, spot_id, "occupied")
     receiver.wait("/throttled", 1)
     set_status(client, jh, spot_id, "free")
