@@ -5,95 +5,33 @@
 // panel and is not asked again on this map.
 
 import maplibregl, {
-  type CircleLayerSpecification,
   type GeoJSONSource,
   type Map as MapLibreMap,
   type MapGeoJSONFeature,
   type MapMouseEvent,
   type PointLike,
 } from "maplibre-gl";
-import type { Feature, FeatureCollection, Geometry, Point } from "geojson";
+import type { Feature, Geometry, Point } from "geojson";
 import { errorText, notifyError } from "../notify";
 import { t } from "../i18n";
 import { onMapClick } from "../map/clickRouter";
-import { hook, mergeFeatureCounts, type LiveHook, type LiveTypeHook } from "../testHook";
-import { countEntities, fetchAllEntities, fetchEntityTypes, isAbort, type EntityFeature } from "./client";
+import { hook, mergeFeatureCounts, type LiveHook } from "../testHook";
+import { countEntities, fetchAllEntities, fetchEntityTypes, isAbort } from "./client";
 import { liveColor, uniqueLabels } from "./names";
 import { livePopupHtml } from "./popup";
 
-export const REFRESH_MS = 30_000;
-/** Counts are asked for at most this many types per refresh. */
-const MAX_COUNTED_TYPES = 50;
-/** Click tolerance around the pointer, in pixels. */
-const HIT_PX = 6;
-
-export type Availability = "unknown" | "available" | "unavailable";
-
-/** A live layer as the panel shows it. */
-export type LiveTypeView = Readonly<LiveTypeHook> & {
-  error: string | null;
-  /** Loaded entities without a location (not drawn). */
-  unlocated: number;
-  refreshing: boolean;
-};
-
-export interface LiveView {
-  availability: Availability;
-  types: readonly LiveTypeView[];
-  refreshing: boolean;
-  /** Why the last refresh of the type list failed; null when it worked. */
-  error: string | null;
-}
-
-interface EntityRecord {
-  id: string;
-  type: string;
-  properties: Record<string, unknown> | null;
-}
-
-interface LiveType {
-  type: string;
-  label: string;
-  key: string;
-  color: string;
-  sourceId: string;
-  layerId: string;
-  on: boolean;
-  total: number | null;
-  loaded: number | null;
-  unlocated: number;
-  truncated: boolean;
-  status: LiveTypeHook["status"];
-  error: string | null;
-  entities: Map<string, EntityRecord>;
-  inflight: Promise<void> | null;
-}
-
-type FC = FeatureCollection<Geometry>;
-const EMPTY: FC = { type: "FeatureCollection", features: [] };
-
-function entityType(f: EntityFeature, fallback: string): string {
-  const tp = f.properties?.type;
-  if (typeof tp === "string") return tp;
-  if (Array.isArray(tp) && typeof tp[0] === "string") return tp.join(", ");
-  return fallback;
-}
-
-function circleLayer(lt: LiveType): CircleLayerSpecification {
-  return {
-    id: lt.layerId,
-    type: "circle",
-    source: lt.sourceId,
-    layout: { visibility: lt.on ? "visible" : "none" },
-    paint: {
-      "circle-color": lt.color,
-      "circle-opacity": 0.95,
-      "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 2.6, 13, 4.5, 17, 8],
-      "circle-stroke-color": "#04101f",
-      "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 9, 0.6, 14, 1.2],
-    },
-  };
-}
+import {
+  EMPTY,
+  HIT_PX,
+  MAX_COUNTED_TYPES,
+  circleLayer,
+  entityType,
+  type Availability,
+  type EntityRecord,
+  REFRESH_MS,
+  type LiveType,
+  type LiveView,
+} from "./liveTypes";
 
 /** The live layers of one map. Get it with `liveLayersFor(map)`. */
 export class LiveLayers {

@@ -5,7 +5,8 @@ import type { CockpitContext } from "../context";
 import { esc, formatInt } from "../format";
 import { bi, t } from "../i18n";
 import { registerPanel } from "../panels/registry";
-import { liveLayersFor, type LiveLayers, type LiveTypeView } from "./liveLayers";
+import { liveLayersFor, type LiveLayers } from "./liveLayers";
+import type { LiveTypeView } from "./liveTypes";
 
 interface Row {
   li: HTMLLIElement;
