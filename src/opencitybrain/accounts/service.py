@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -33,6 +34,8 @@ from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.ids import new_id, new_secret
 
 KEY_PREFIX = "cbk_"
+CACHE_S = 5.0
+TOUCH_S = 60.0
 _DUMMY_HASH = hash_password("dummy-password-for-timing")
 
 
@@ -63,6 +66,12 @@ class AccountService:
         self._store = store
         self._clock = clock
         self._signer = signer
+        # Every request authenticates: user and key records are cached briefly, so a
+        # request costs no database read. Changes made here take effect at once; changes
+        # made by another worker process within CACHE_S seconds.
+        self._users: dict[str, tuple[float, User | None]] = {}
+        self._keys: dict[str, tuple[float, tuple[ApiKey, str] | None]] = {}
+        self._touched: dict[str, float] = {}
 
     # --- org tree -------------------------------------------------------------------
 
@@ -145,7 +154,9 @@ class AccountService:
     def set_active(self, ctx: Context, user_id: str, active: bool) -> User:
         """Enable or disable a user (disabling also stops its keys and tokens)."""
         ensure(ctx, Permission.ACCOUNTS_ADMIN)
-        if not self._store.set_user_active(user_id, active):
+        found = self._store.set_user_active(user_id, active)
+        self._users.pop(user_id, None)
+        if not found:
             raise NotFound("accounts.no_user", "用户不存在", f"no user {user_id!r}")
         return self.user(user_id)
 
@@ -184,7 +195,7 @@ class AccountService:
     def from_token(self, token: str) -> Principal:
         """Return the principal of a bearer token if it and its user are still valid."""
         principal = self._signer.verify(token, self._now())
-        user = self._store.get_user(principal.user_id)
+        user = self._user(principal.user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("auth.user_inactive", "用户已停用", "user is disabled")
         return replace(principal, roles=user.roles, department_id=user.department_id)
@@ -229,6 +240,7 @@ class AccountService:
         if found[0].user_id != ctx.actor:
             ensure(ctx, Permission.ACCOUNTS_ADMIN)
         self._store.revoke_api_key(key_id, self._now())
+        self._keys.pop(key_id, None)
 
     def from_api_key(self, presented: str) -> Principal:
         """Return the principal of a presented ``cbk_<id>.<secret>`` key."""
@@ -245,7 +257,7 @@ class AccountService:
         if not presented.startswith(KEY_PREFIX) or "." not in presented:
             raise bad
         key_id, _, secret = presented[len(KEY_PREFIX) :].partition(".")
-        found = self._store.get_api_key(key_id)
+        found = self._key(key_id)
         if found is None or not key_secret_matches(secret, found[1]):
             raise bad
         key, _ = found
@@ -254,11 +266,29 @@ class AccountService:
             raise Unauthenticated(
                 "auth.key_expired", "API 密钥已过期或已吊销", "key expired or revoked"
             )
-        user = self._store.get_user(key.user_id)
+        user = self._user(key.user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("auth.user_inactive", "用户已停用", "user is disabled")
-        self._store.touch_api_key(key.id, now)
+        if time.monotonic() - self._touched.get(key.id, -TOUCH_S) >= TOUCH_S:
+            self._touched[key.id] = time.monotonic()  # last use is kept to the minute
+            self._store.touch_api_key(key.id, now)
         return self._principal(user, method)
+
+    def _user(self, user_id: str) -> User | None:
+        hit = self._users.get(user_id)
+        if hit is not None and time.monotonic() - hit[0] < CACHE_S:
+            return hit[1]
+        user = self._store.get_user(user_id)
+        self._users[user_id] = (time.monotonic(), user)
+        return user
+
+    def _key(self, key_id: str) -> tuple[ApiKey, str] | None:
+        hit = self._keys.get(key_id)
+        if hit is not None and time.monotonic() - hit[0] < CACHE_S:
+            return hit[1]
+        found = self._store.get_api_key(key_id)
+        self._keys[key_id] = (time.monotonic(), found)
+        return found
 
     def _principal(self, user: User, method: AuthMethod) -> Principal:
         return Principal(user.id, user.username, user.department_id, user.roles, method)

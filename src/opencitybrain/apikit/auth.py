@@ -9,7 +9,7 @@ route has neither: default deny.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -72,10 +72,12 @@ def context_for(principal: Principal, request: Request) -> Context:
     )
 
 
-def require(*permissions: Permission) -> Callable[..., Context]:
+def require(*permissions: Permission) -> Callable[..., Awaitable[Context]]:
     """Return a dependency that authenticates, checks ``permissions`` and yields the Context."""
 
-    def dependency(
+    # Async on purpose: authentication is a cached, CPU-only check, and a sync dependency
+    # would cost every request a thread-pool round trip.
+    async def dependency(
         request: Request,
         bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
         api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
