@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery
 from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.updates import Changes
+from opencitybrain.kernel.events import Context
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 实时城市状态"], responses=NGSI_RESPONSES)
 Broker = Annotated[ContextBroker, Depends(broker)]
@@ -65,6 +67,21 @@ def _changes_response(changes: Changes, svc: ContextBroker, call: Any) -> Respon
         ],
     }
     return respond(call, body, status=207)
+
+
+async def _write_body(
+    request: Request,
+    ctx: Context,
+    svc: ContextBroker,
+    op: Callable[..., tuple[Any, Any]],
+    *args: Any,
+) -> Response:
+    """Run a body-carrying write (args, then body and @context), publish it, answer 204."""
+    body = await json_body(request)
+    call = call_of(request, svc, body)
+    _, changes = await run_in_threadpool(op, call.tenant, *args, body, call.context)
+    await svc.publish(changes, ctx)
+    return Response(status_code=204)
 
 
 @router.post("/entities", status_code=201, openapi_extra=JSON_BODY)
@@ -159,11 +176,7 @@ async def replace_entity(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
     """Replace an entity wholesale."""
-    body = await json_body(request)
-    call = call_of(request, svc, body)
-    _, changes = await run_in_threadpool(svc.replace, call.tenant, entity_id, body, call.context)
-    await svc.publish(changes, ctx)
-    return Response(status_code=204)
+    return await _write_body(request, ctx, svc, svc.replace, entity_id)
 
 
 @router.patch("/entities/{entity_id}", status_code=204, openapi_extra=JSON_BODY)
@@ -171,11 +184,7 @@ async def merge_entity(
     entity_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
     """Merge a fragment into an entity (NGSI-LD Null deletes)."""
-    body = await json_body(request)
-    call = call_of(request, svc, body)
-    _, changes = await run_in_threadpool(svc.merge, call.tenant, entity_id, body, call.context)
-    await svc.publish(changes, ctx)
-    return Response(status_code=204)
+    return await _write_body(request, ctx, svc, svc.merge, entity_id)
 
 
 @router.post(
@@ -222,13 +231,7 @@ async def patch_attr(
     entity_id: str, attr_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
     """Partially update one attribute."""
-    body = await json_body(request)
-    call = call_of(request, svc, body)
-    _, changes = await run_in_threadpool(
-        svc.patch_attribute, call.tenant, entity_id, attr_id, body, call.context
-    )
-    await svc.publish(changes, ctx)
-    return Response(status_code=204)
+    return await _write_body(request, ctx, svc, svc.patch_attribute, entity_id, attr_id)
 
 
 @router.put("/entities/{entity_id}/attrs/{attr_id}", status_code=204, openapi_extra=JSON_BODY)
@@ -236,13 +239,7 @@ async def replace_attr(
     entity_id: str, attr_id: str, request: Request, ctx: ContextWriter, svc: Broker
 ) -> Response:
     """Replace one attribute."""
-    body = await json_body(request)
-    call = call_of(request, svc, body)
-    _, changes = await run_in_threadpool(
-        svc.replace_attribute, call.tenant, entity_id, attr_id, body, call.context
-    )
-    await svc.publish(changes, ctx)
-    return Response(status_code=204)
+    return await _write_body(request, ctx, svc, svc.replace_attribute, entity_id, attr_id)
 
 
 @router.delete("/entities/{entity_id}/attrs/{attr_id}", status_code=204)

@@ -30,7 +30,7 @@ from opencitybrain.context.errors import (
 )
 from opencitybrain.context.geoquery_input import parse_geoquery
 from opencitybrain.context.headers import negotiate
-from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery, run_query
+from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.temporal import (
     Format,
@@ -176,7 +176,7 @@ async def query_temporal_entities(request: Request, ctx: ContextReader, svc: Bro
     )
 
     def load() -> tuple[list[Any], int | None]:
-        result = run_query(svc.store, ask.call.tenant, query)
+        result = svc.query(ask.call.tenant, query)  # the in-memory index, as GET /entities
         body = [
             _render(
                 ask,
