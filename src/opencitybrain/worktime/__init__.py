@@ -1,0 +1,1 @@
+"""Working time: China's holiday calendar, working days and hours, legal time limits."""
