@@ -9,9 +9,9 @@ WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/package-
 PORT ?= 8000
 SPEED ?= 60
 
-.PHONY: setup demo test check lint typecheck contracts unit webtest bench clean chromium
+.PHONY: setup demo test check lint typecheck contracts unit webtest bench clean chromium clients-venv
 
-setup: $(STAMP)/venv $(COCKPIT) chromium ## Install everything (idempotent)
+setup: $(STAMP)/venv $(STAMP)/clients-venv $(COCKPIT) chromium ## Install everything (idempotent)
 
 $(STAMP)/venv: pyproject.toml
 	@mkdir -p $(STAMP)
@@ -19,6 +19,18 @@ $(STAMP)/venv: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Real NGSI-LD clients (ngsildclient) in a venv of their own: they pin old httpx and rich.
+CLIENTS_VENV := .venv-clients
+
+clients-venv: $(STAMP)/clients-venv ## The venv of the real NGSI-LD clients the tests drive
+
+$(STAMP)/clients-venv: clients-requirements.txt
+	@mkdir -p $(STAMP)
+	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r clients-requirements.txt
 	@touch $@
 
 $(COCKPIT): $(WEB_SOURCES)
@@ -59,4 +71,4 @@ bench: setup ## Run the benchmarks (figures as ratios against a same-run baselin
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(STAMP) web/node_modules src/opencitybrain/api/cockpit_dist
+	rm -rf $(VENV) $(CLIENTS_VENV) $(STAMP) web/node_modules src/opencitybrain/api/cockpit_dist

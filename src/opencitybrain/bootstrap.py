@@ -38,6 +38,7 @@ from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.context.subscription_store import SqlSubscriptionStore, SubscriptionStore
 from opencitybrain.context.temporal import retention_task
+from opencitybrain.context.trailing_slash import NgsiTrailingSlash
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -110,13 +111,15 @@ class Platform:
 
     def app(self, *, serve_cockpit: bool = True) -> FastAPI:
         """Build the HTTP app on this platform; its lifespan runs the background work."""
-        return create_app(
+        app = create_app(
             self.services,
             routers=[city_router, *CONTEXT_ROUTERS],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
             lifespan=self._lifespan,
         )
+        app.add_middleware(NgsiTrailingSlash)  # the spec writes /entities/, /subscriptions/
+        return app
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -160,6 +163,7 @@ class Platform:
     async def close(self) -> None:
         """Stop background work and the bus, and release the database."""
         await self.stop()
+        self.broker.close()
         await self.bus.close()
         self.engine.dispose()
 
