@@ -1,0 +1,285 @@
+"""Position messages from vehicle terminals, decoded in batches into numpy columns.
+
+A batch is a JSON array of messages or JSON lines (one message per line). Decoding never
+fails as a whole: each message that cannot be read or breaks a rule goes to the quarantine
+with its index in the batch and a reason, and the good ones continue. Counts always add up:
+``received == accepted + duplicates + len(quarantined)``.
+
+Coordinates arrive in WGS-84 or GCJ-02 (what Chinese map SDKs report); GCJ-02 points are
+converted to WGS-84 here, vectorised, so everything downstream is WGS-84.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Literal
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+from opencitybrain.geo.coords import gcj02_to_wgs84, out_of_china
+
+__all__ = [
+    "PositionBatch",
+    "PositionMessage",
+    "Quarantined",
+    "decode_positions",
+    "drop_duplicates",
+    "valid_plate",
+]
+
+F64 = NDArray[np.float64]
+
+# GA 36: province character, issuing-authority letter, then 5 serial characters
+# (ordinary) or 6 (new energy: small NEV starts with D or F, large NEV ends with D or F).
+# I and O never appear in a serial. The last character may be one of the special suffixes
+# (学 driving school, 警 police, 挂 trailer, 港/澳 cross-border, 领/使 diplomatic).
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_SERIAL = "[A-HJ-NP-Z0-9]"
+_PLATE_RE = re.compile(
+    rf"^[{_PROVINCES}][A-HJ-NP-Z]"
+    rf"(?:{_SERIAL}{{4}}[A-HJ-NP-Z0-9学警挂港澳领使]"  # ordinary: 5 serial characters
+    rf"|[DF]{_SERIAL}{{5}}"  # small new-energy: D or F, then 5
+    rf"|{_SERIAL}{{5}}[DF])$"  # large new-energy: 5, then D or F
+)
+# Terminals send local Beijing time or UTC; anything earlier than this is a dead RTC
+# battery (terminals reset to 2000-01-01), not a position.
+_EARLIEST = datetime(2010, 1, 1, tzinfo=UTC).timestamp()
+MAX_FUTURE_S = 300.0
+MAX_SPEED_KMH = 250.0
+
+
+class PositionMessage(msgspec.Struct, frozen=True, gc=False):
+    """Hold one position report as a terminal sends it.
+
+    ``time`` is RFC 3339 with an offset, or epoch milliseconds. ``crs`` names the datum of
+    lon/lat. ``speed`` is km/h, ``heading`` degrees clockwise from north.
+    """
+
+    device_id: str
+    plate: str
+    time: datetime | int
+    lon: float
+    lat: float
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    speed: float = 0.0
+    heading: float = 0.0
+    status: Literal["on_duty", "off_duty"] = "on_duty"
+
+
+class Quarantined(msgspec.Struct, frozen=True):
+    """Say which message of a batch was refused and why (stable code, zh + en reason)."""
+
+    index: int
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class PositionBatch:
+    """Hold the accepted messages of one batch as columns, in arrival order.
+
+    ``index`` maps each row to the message's position in the batch as received.
+    """
+
+    index: NDArray[np.int64]
+    device: list[str]
+    plate: list[str]
+    t: F64
+    lon: F64
+    lat: F64
+    speed: F64
+    heading: F64
+    on_duty: NDArray[np.bool_]
+    received: int = 0
+    duplicates: int = 0
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def take(self, rows: NDArray[np.int64] | NDArray[np.bool_]) -> PositionBatch:
+        """Return a batch with only the given rows (counts and quarantine kept)."""
+        sel = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows
+        pick = sel.tolist()
+        return PositionBatch(
+            index=self.index[sel],
+            device=[self.device[i] for i in pick],
+            plate=[self.plate[i] for i in pick],
+            t=self.t[sel],
+            lon=self.lon[sel],
+            lat=self.lat[sel],
+            speed=self.speed[sel],
+            heading=self.heading[sel],
+            on_duty=self.on_duty[sel],
+            received=self.received,
+            duplicates=self.duplicates,
+            quarantined=self.quarantined,
+        )
+
+
+_PLATES: dict[str, bool] = {}
+
+
+def valid_plate(plate: str) -> bool:
+    """Tell whether a plate number is well-formed per GA 36 (cached: fleets repeat plates)."""
+    ok = _PLATES.get(plate)
+    if ok is None:
+        ok = _PLATE_RE.match(plate) is not None
+        if len(_PLATES) < 1_000_000:
+            _PLATES[plate] = ok
+    return ok
+
+
+_TIME = attrgetter("time")
+_LON = attrgetter("lon")
+_LAT = attrgetter("lat")
+_SPEED = attrgetter("speed")
+_HEADING = attrgetter("heading")
+_CRS = attrgetter("crs")
+_STATUS = attrgetter("status")
+_DEVICE = attrgetter("device_id")
+_PLATE = attrgetter("plate")
+_ALL = msgspec.json.Decoder(list[PositionMessage])
+_RAW = msgspec.json.Decoder(list[msgspec.Raw])
+_ONE = msgspec.json.Decoder(PositionMessage)
+
+
+def _split(body: bytes) -> tuple[list[PositionMessage | None], list[Quarantined]]:
+    """Decode every message, each alone when the whole batch does not decode in one go."""
+    stripped = body.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            return list(_ALL.decode(stripped)), []
+        except msgspec.DecodeError:
+            pass  # decode message by message below, to quarantine only the bad ones
+        try:
+            raws: list[bytes | msgspec.Raw] = list(_RAW.decode(stripped))
+        except msgspec.DecodeError as exc:
+            reason = f"批次不是合法的 JSON 数组 / batch is not a valid JSON array: {exc}"
+            return [None], [Quarantined(0, "fleet.bad_batch", reason)]
+    else:
+        raws = [line for line in stripped.splitlines() if line.strip()]
+    out: list[PositionMessage | None] = []
+    bad: list[Quarantined] = []
+    for i, raw in enumerate(raws):
+        try:
+            out.append(_ONE.decode(raw))
+        except msgspec.DecodeError as exc:
+            out.append(None)
+            bad.append(Quarantined(i, "fleet.bad_message", f"消息无法解析 / unreadable: {exc}"))
+    return out, bad
+
+
+def _epoch(value: datetime | int) -> float:
+    if isinstance(value, int):
+        return value / 1000.0
+    if value.tzinfo is None:
+        return float("nan")  # naive times are ambiguous: refused below
+    return value.timestamp()
+
+
+def decode_positions(body: bytes, now: float) -> PositionBatch:
+    """Decode a batch (JSON array or JSON lines) and validate each message.
+
+    ``now`` (epoch seconds, from the caller's clock) bounds times from the future.
+    Duplicates are left to :func:`drop_duplicates`, once devices have integer keys.
+    """
+    msgs, quarantined = _split(body)
+    ok = [m for m in msgs if m is not None]
+    n = len(ok)
+    rows = (
+        np.arange(n, dtype=np.int64)
+        if n == len(msgs)
+        else np.fromiter((i for i, m in enumerate(msgs) if m is not None), np.int64, n)
+    )
+    times = list(map(_TIME, ok))
+    if all(type(v) is int for v in times):
+        t = np.array(times, dtype=np.float64) / 1000.0
+    else:
+        t = np.fromiter(map(_epoch, times), np.float64, n)
+    lon = np.fromiter(map(_LON, ok), np.float64, n)
+    lat = np.fromiter(map(_LAT, ok), np.float64, n)
+    speed = np.fromiter(map(_SPEED, ok), np.float64, n)
+    heading = np.fromiter(map(_HEADING, ok), np.float64, n)
+    gcj = np.array(list(map(_CRS, ok))) == "gcj02" if n else np.zeros(0, np.bool_)
+    on_duty = np.array(list(map(_STATUS, ok))) == "on_duty" if n else np.zeros(0, np.bool_)
+    devices = list(map(_DEVICE, ok))
+    plates = list(map(_PLATE, ok))
+    plates_ok = np.fromiter(map(valid_plate, plates), np.bool_, n)
+    devices_ok = np.fromiter((0 < len(d) <= 64 for d in devices), np.bool_, n)
+
+    # Checks in order of precedence: a message gets the first reason that applies.
+    checks: list[tuple[NDArray[np.bool_], str, str]] = [
+        (
+            ~devices_ok,
+            "fleet.bad_device",
+            "终端编号须为 1–64 个字符 / device id must be 1–64 chars",
+        ),
+        (~plates_ok, "fleet.bad_plate", "车牌号不符合 GA 36 / plate is not a GA 36 plate number"),
+        (
+            ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)),
+            "fleet.bad_coordinates",
+            "经纬度超出范围 / longitude or latitude out of range",
+        ),
+        (
+            gcj & np.asarray(out_of_china(lon, lat), dtype=np.bool_),
+            "fleet.bad_coordinates",
+            "GCJ-02 坐标不在中国境内 / GCJ-02 point outside China",
+        ),
+        (
+            ~(np.isfinite(t) & (t >= _EARLIEST) & (t <= now + MAX_FUTURE_S)),
+            "fleet.bad_time",
+            "时间缺少时区、过早或在未来 / time lacks an offset, is too old or in the future",
+        ),
+        (
+            ~((speed >= 0) & (speed <= MAX_SPEED_KMH) & (heading >= 0) & (heading <= 360)),
+            "fleet.bad_motion",
+            "速度须为 0–250 km/h，方向须为 0–360° / speed 0–250 km/h, heading 0–360°",
+        ),
+    ]
+    bad = np.zeros(len(ok), dtype=np.bool_)
+    for mask, code, reason in checks:
+        new = mask & ~bad
+        quarantined.extend(Quarantined(int(rows[i]), code, reason) for i in np.flatnonzero(new))
+        bad |= new
+    quarantined.sort(key=lambda q: q.index)
+
+    if gcj.any():
+        conv = gcj & ~bad
+        lon[conv], lat[conv] = gcj02_to_wgs84(lon[conv], lat[conv])
+    batch = PositionBatch(
+        index=rows,
+        device=devices,
+        plate=plates,
+        t=t,
+        lon=lon,
+        lat=lat,
+        speed=speed,
+        heading=heading,
+        on_duty=on_duty,
+        received=len(msgs),
+        quarantined=quarantined,
+    )
+    return batch.take(~bad) if bad.any() else batch
+
+
+def drop_duplicates(batch: PositionBatch, keys: NDArray[np.int64]) -> PositionBatch:
+    """Drop repeats of (device, time) after their first occurrence in the batch.
+
+    ``keys`` gives each row's device as an integer (the caller's vehicle index), which
+    makes this a sort rather than a Python loop over strings.
+    """
+    if len(batch) < 2:
+        return batch
+    order = np.lexsort((np.arange(len(batch)), batch.t, keys))
+    same = (keys[order[1:]] == keys[order[:-1]]) & (batch.t[order[1:]] == batch.t[order[:-1]])
+    if not same.any():
+        return batch
+    keep = np.ones(len(batch), dtype=np.bool_)
+    keep[order[1:][same]] = False
+    return replace(batch.take(keep), duplicates=batch.duplicates + int(same.sum()))
