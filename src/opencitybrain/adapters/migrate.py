@@ -23,6 +23,7 @@ from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.context import subscription_tables
 from opencitybrain.context import tables as context_tables
 from opencitybrain.kernel.errors import NotFound
+from opencitybrain.operations import tables as operations_tables
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TARGET_METADATA: list[sa.MetaData] = [
     accounts_tables.metadata,
     context_tables.metadata,
+    operations_tables.metadata,
 ]
 # Tables that join a MetaData above from their own module; importing them registers them
 # (listing their MetaData again would name the same tables twice).

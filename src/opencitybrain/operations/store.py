@@ -1,0 +1,360 @@
+"""The case store: its port and the SQL implementation (SQLite and PostgreSQL).
+
+Writes are optimistic: a case is saved only if its stored version is the one it was
+read at, so two operators acting at once never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from opencitybrain.kernel.errors import Conflict
+from opencitybrain.operations.model import (
+    CLOCK_STATUSES,
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Report,
+    Source,
+    Step,
+    Task,
+)
+from opencitybrain.operations.rows import (
+    case_of,
+    case_row,
+    report_of,
+    report_row,
+    step_of,
+    step_row,
+    task_of,
+    task_row,
+)
+from opencitybrain.operations.tables import cases, reports, steps, tasks
+
+
+@dataclass(frozen=True, slots=True)
+class CaseQuery:
+    """Filters and paging of a case listing."""
+
+    status: tuple[CaseStatus, ...] = ()
+    class_code: str | None = None
+    department_id: str | None = None
+    region: str | None = None  # a county, street, community or grid code
+    overdue_at: datetime | None = None  # only cases whose running limit passed by then
+    source: Source | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    """Supervision figures of one department or district."""
+
+    key: str
+    cases: int
+    handled: int
+    on_time: int
+    overdue_open: int
+    avg_handling_seconds: float | None
+    reopened: int
+    avg_satisfaction: float | None
+    evaluated: int
+
+
+class CaseStore(Protocol):
+    """Persist cases, their timelines, reports and joint-case tasks."""
+
+    def add_case(self, case: Case, report: Report, step: Step) -> None:
+        """Insert a new case with its first report and first step."""
+        ...
+
+    def get_case(self, case_id: str) -> Case | None:
+        """Return a case or None."""
+        ...
+
+    def save(
+        self, case: Case, expected_version: int, step: Step, new_tasks: Sequence[Task] = ()
+    ) -> Case:
+        """Store a changed case (version + 1) with its step; Conflict if it changed meanwhile."""
+        ...
+
+    def link_report(self, report: Report, step: Step) -> None:
+        """Attach a duplicate report to its case and count it."""
+        ...
+
+    def find_report(self, source: Source, external_id: str) -> Report | None:
+        """Return the report a source already sent under an external id, or None."""
+        ...
+
+    def nearby_open(
+        self, class_code: str, since: datetime, box: tuple[float, float, float, float]
+    ) -> list[Case]:
+        """Return open cases of a class reported since ``since`` inside a lon/lat box."""
+        ...
+
+    def query(self, q: CaseQuery) -> tuple[list[Case], int]:
+        """Return a page of cases (newest first) and the total that match."""
+        ...
+
+    def timeline(self, case_id: str) -> list[Step]:
+        """Return a case's steps in order."""
+        ...
+
+    def reports_of(self, case_id: str) -> list[Report]:
+        """Return a case's reports, oldest first."""
+        ...
+
+    def tasks_of(self, case_id: str) -> list[Task]:
+        """Return a joint case's sub-tasks."""
+        ...
+
+    def update_task(self, task: Task) -> None:
+        """Store a changed sub-task."""
+        ...
+
+    def due_alarms(self, now: datetime, limit: int) -> list[Case]:
+        """Return cases whose next alarm is due by ``now``, earliest first."""
+        ...
+
+    def apply_alarms(self, changed: Sequence[tuple[Case, int]]) -> list[str]:
+        """Store alarm changes (case, version read); return the ids stored."""
+        ...
+
+    def kpis(self, by: str, since: datetime | None, now: datetime) -> list[KpiRow]:
+        """Return supervision figures grouped by ``department_id`` or ``county``."""
+        ...
+
+
+def _kpi(r: sa.Row[Any]) -> KpiRow:
+    return KpiRow(
+        key=r.key,
+        cases=int(r.cases),
+        handled=int(r.handled or 0),
+        on_time=int(r.on_time or 0),
+        overdue_open=int(r.overdue_open or 0),
+        avg_handling_seconds=None if r.avg_handling is None else float(r.avg_handling),
+        reopened=int(r.reopened or 0),
+        avg_satisfaction=None if r.avg_satisfaction is None else float(r.avg_satisfaction),
+        evaluated=int(r.evaluated or 0),
+    )
+
+
+def _duplicate_submission(exc: Exception) -> Conflict:
+    return Conflict(
+        "case.duplicate_submission",
+        "该来源已提交过相同编号的报告",
+        "this source has already submitted a report with the same external id",
+    )
+
+
+class SqlCaseStore:
+    """Keep cases in the platform's SQL database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add_case(self, case: Case, report: Report, step: Step) -> None:
+        """Insert a new case with its first report and first step."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(cases.insert(), [case_row(case)])
+                conn.execute(reports.insert(), [report_row(report)])
+                conn.execute(steps.insert(), [step_row(step, 1)])
+        except sa.exc.IntegrityError as exc:
+            raise _duplicate_submission(exc) from exc
+
+    def get_case(self, case_id: str) -> Case | None:
+        """Return a case or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(cases.select().where(cases.c.id == case_id)).first()
+        return case_of(row) if row else None
+
+    def _next_seq(self, conn: sa.Connection, case_id: str) -> int:
+        top = conn.execute(
+            sa.select(sa.func.max(steps.c.seq)).where(steps.c.case_id == case_id)
+        ).scalar()
+        return int(top or 0) + 1
+
+    def save(
+        self, case: Case, expected_version: int, step: Step, new_tasks: Sequence[Task] = ()
+    ) -> Case:
+        """Store a changed case (version + 1) with its step; Conflict if it changed meanwhile."""
+        stored = replace(case, version=expected_version + 1)
+        with self._engine.begin() as conn:
+            res = conn.execute(
+                cases.update()
+                .where(cases.c.id == case.id, cases.c.version == expected_version)
+                .values(case_row(stored))
+            )
+            if res.rowcount != 1:
+                raise Conflict(
+                    "case.changed",
+                    "案件已被他人修改，请刷新后重试",
+                    "the case was changed by someone else; reload it and try again",
+                )
+            conn.execute(steps.insert(), [step_row(step, self._next_seq(conn, case.id))])
+            if new_tasks:
+                conn.execute(tasks.insert(), [task_row(t) for t in new_tasks])
+        return stored
+
+    def link_report(self, report: Report, step: Step) -> None:
+        """Attach a duplicate report to its case and count it."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(reports.insert(), [report_row(report)])
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.id == report.case_id)
+                    .values(report_count=cases.c.report_count + 1)
+                )
+                conn.execute(steps.insert(), [step_row(step, self._next_seq(conn, step.case_id))])
+        except sa.exc.IntegrityError as exc:
+            raise _duplicate_submission(exc) from exc
+
+    def find_report(self, source: Source, external_id: str) -> Report | None:
+        """Return the report a source already sent under an external id, or None."""
+        stmt = reports.select().where(
+            reports.c.source == source.value, reports.c.external_id == external_id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return report_of(row) if row else None
+
+    def nearby_open(
+        self, class_code: str, since: datetime, box: tuple[float, float, float, float]
+    ) -> list[Case]:
+        """Return open cases of a class reported since ``since`` inside a lon/lat box."""
+        lon0, lat0, lon1, lat1 = box
+        stmt = cases.select().where(
+            cases.c.class_code == class_code,
+            cases.c.reported_at >= since,
+            cases.c.status.in_([s.value for s in OPEN_STATUSES]),
+            cases.c.lon.between(lon0, lon1),
+            cases.c.lat.between(lat0, lat1),
+        )
+        with self._engine.connect() as conn:
+            return [case_of(r) for r in conn.execute(stmt.order_by(cases.c.reported_at))]
+
+    def query(self, q: CaseQuery) -> tuple[list[Case], int]:
+        """Return a page of cases (newest first) and the total that match."""
+        where: list[sa.ColumnElement[bool]] = []
+        if q.status:
+            where.append(cases.c.status.in_([s.value for s in q.status]))
+        if q.class_code:
+            where.append(cases.c.class_code == q.class_code)
+        if q.department_id:
+            where.append(cases.c.department_id == q.department_id)
+        if q.source:
+            where.append(cases.c.source == q.source.value)
+        if q.region:
+            column = {6: cases.c.county, 9: cases.c.street, 12: cases.c.community}.get(
+                len(q.region), cases.c.grid
+            )
+            where.append(column == q.region)
+        if q.overdue_at is not None:
+            where += [
+                cases.c.clock_running.is_(True),
+                cases.c.status.in_([s.value for s in CLOCK_STATUSES]),
+                cases.c.due_at <= q.overdue_at,
+            ]
+        page = (
+            cases.select()
+            .where(*where)
+            .order_by(cases.c.reported_at.desc(), cases.c.id.desc())
+            .limit(q.limit)
+            .offset(q.offset)
+        )
+        count = sa.select(sa.func.count()).select_from(cases).where(*where)
+        with self._engine.connect() as conn:
+            rows = [case_of(r) for r in conn.execute(page)]
+            total = int(conn.execute(count).scalar() or 0)
+        return rows, total
+
+    def timeline(self, case_id: str) -> list[Step]:
+        """Return a case's steps in order."""
+        stmt = steps.select().where(steps.c.case_id == case_id).order_by(steps.c.seq)
+        with self._engine.connect() as conn:
+            return [step_of(r) for r in conn.execute(stmt)]
+
+    def reports_of(self, case_id: str) -> list[Report]:
+        """Return a case's reports, oldest first."""
+        stmt = (
+            reports.select()
+            .where(reports.c.case_id == case_id)
+            .order_by(reports.c.received_at, reports.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [report_of(r) for r in conn.execute(stmt)]
+
+    def tasks_of(self, case_id: str) -> list[Task]:
+        """Return a joint case's sub-tasks."""
+        stmt = tasks.select().where(tasks.c.case_id == case_id).order_by(tasks.c.department_id)
+        with self._engine.connect() as conn:
+            return [task_of(r) for r in conn.execute(stmt)]
+
+    def update_task(self, task: Task) -> None:
+        """Store a changed sub-task."""
+        with self._engine.begin() as conn:
+            conn.execute(tasks.update().where(tasks.c.id == task.id).values(task_row(task)))
+
+    def due_alarms(self, now: datetime, limit: int) -> list[Case]:
+        """Return cases whose next alarm is due by ``now``, earliest first."""
+        stmt = cases.select().where(cases.c.alarm_at <= now).order_by(cases.c.alarm_at).limit(limit)
+        with self._engine.connect() as conn:
+            return [case_of(r) for r in conn.execute(stmt)]
+
+    def apply_alarms(self, changed: Sequence[tuple[Case, int]]) -> list[str]:
+        """Store alarm changes (case, version read); return the ids stored."""
+        stored: list[str] = []
+        fields = ("alarm", "alarm_at", "warned", "supervision", "updated_at")
+        with self._engine.begin() as conn:
+            for case, version in changed:
+                row = case_row(case)
+                res = conn.execute(
+                    cases.update()
+                    .where(cases.c.id == case.id, cases.c.version == version)
+                    .values({**{f: row[f] for f in fields}, "version": version + 1})
+                )
+                if res.rowcount == 1:
+                    stored.append(case.id)
+        return stored
+
+    def kpis(self, by: str, since: datetime | None, now: datetime) -> list[KpiRow]:
+        """Return supervision figures grouped by ``department_id`` or ``county``."""
+        key = cases.c.department_id if by == "department_id" else cases.c.county
+        one = sa.literal(1)
+
+        def count_if(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+            return sa.func.sum(sa.case((cond, one), else_=0))
+
+        running = sa.and_(
+            cases.c.clock_running.is_(True),
+            cases.c.status.in_([s.value for s in CLOCK_STATUSES]),
+            cases.c.due_at <= now,
+        )
+        stmt = (
+            sa.select(
+                key.label("key"),
+                sa.func.count().label("cases"),
+                count_if(cases.c.handled_at.is_not(None)).label("handled"),
+                count_if(cases.c.handled_on_time.is_(True)).label("on_time"),
+                count_if(running).label("overdue_open"),
+                sa.func.avg(cases.c.handling_seconds).label("avg_handling"),
+                count_if(cases.c.reopen_count > 0).label("reopened"),
+                sa.func.avg(cases.c.satisfaction).label("avg_satisfaction"),
+                sa.func.count(cases.c.satisfaction).label("evaluated"),
+            )
+            .where(cases.c.dispatched_at.is_not(None), key.is_not(None))
+            .group_by(key)
+            .order_by(key)
+        )
+        if since is not None:
+            stmt = stmt.where(cases.c.reported_at >= since)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [_kpi(r) for r in rows]
