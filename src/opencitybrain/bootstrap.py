@@ -39,6 +39,7 @@ from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.context.subscription_store import SqlSubscriptionStore, SubscriptionStore
 from opencitybrain.context.temporal import retention_task
 from opencitybrain.context.trailing_slash import NgsiTrailingSlash
+from opencitybrain.context.validation import EntityValidator
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -190,6 +191,8 @@ async def build_platform(
     city = CityService(pack)
     broker = ContextBroker(SqlEntityStore(engine), ContextResolver(), clock, bus)
     load_stored_contexts(broker.store, broker.resolver)  # user @contexts survive restarts
+    if settings.context_validate_types:  # Smart Data Models schema checks, per type
+        broker.validator = EntityValidator(broker.resolver, settings.context_validate_types)
     subscriptions = SqlSubscriptionStore(engine)
     notifier = Notifier(broker, subscriptions)
     health = HealthChecks()

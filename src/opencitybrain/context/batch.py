@@ -178,7 +178,7 @@ def _entity_parser(
     svc: ContextBroker, context: CompiledContext, now: datetime
 ) -> Callable[[dict[str, Any]], Entity]:
     def parse(payload: dict[str, Any]) -> Entity:
-        return parse_entity(payload, svc.resolver, context, now=now)
+        return svc.checked(parse_entity(payload, svc.resolver, context, now=now))
 
     return parse
 

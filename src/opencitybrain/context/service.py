@@ -34,6 +34,7 @@ from opencitybrain.context.updates import (
     replace_entity,
     update_attrs,
 )
+from opencitybrain.context.validation import EntityValidator
 from opencitybrain.kernel.bus import Bus, Subscription
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import Conflict
@@ -63,6 +64,7 @@ class ContextBroker:
         self.index = EntityIndex(store)
         self.origin = new_id()  # tells this process's own change events from others'
         self._subscription: Subscription | None = None
+        self.validator: EntityValidator | None = None  # per-type schema checks (settings)
 
     # --- events -------------------------------------------------------------------------
 
@@ -98,12 +100,16 @@ class ContextBroker:
 
     # --- single entities ----------------------------------------------------------------
 
+    def checked(self, entity: Entity) -> Entity:
+        """Return a new or replacing entity once its type's schema (if checked) accepts it."""
+        return entity if self.validator is None else self.validator.check(entity)
+
     def create(
         self, tenant: str, payload: Any, context: ContextValue | CompiledContext
     ) -> tuple[Entity, list[EntityChange]]:
         """Create an entity from its normalized (or concise) JSON."""
         now = self.clock.now()
-        entity = parse_entity(payload, self.resolver, context, now=now)
+        entity = self.checked(parse_entity(payload, self.resolver, context, now=now))
         try:
             self.store.create(tenant, to_doc(entity))
         except Conflict:
@@ -202,7 +208,7 @@ class ContextBroker:
                     "请求体的 id 与路径不符", "body id differs from path", field="id"
                 )
             body["id"] = entity_id
-        new = parse_entity(body, self.resolver, context, now=self.clock.now())
+        new = self.checked(parse_entity(body, self.resolver, context, now=self.clock.now()))
         return self._change(tenant, entity_id, lambda e, now: replace_entity(e, new, now))
 
     def merge(

@@ -7,14 +7,16 @@ This module is the kernel's one third-party import (pydantic-settings), by desig
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -50,6 +52,22 @@ class Settings(BaseSettings):
         30, ge=1, le=3650, description="days of NGSI-LD attribute history kept (temporal API)"
     )
     cockpit_dir: Path | None = Field(None, description="built cockpit; default: packaged build")
+    context_validate_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="NGSI-LD entity types checked against their Smart Data Models JSON Schema "
+        "(names such as ParkingSpot, or type IRIs); env: comma-separated or a JSON array",
+    )
+
+    @field_validator("context_validate_types", mode="before")
+    @classmethod
+    def _name_list(cls, value: object) -> object:
+        # From the environment: "ParkingSpot,Vehicle" or '["ParkingSpot", "Vehicle"]'.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("database_url", "bus_url")
     @classmethod
