@@ -26,6 +26,10 @@ from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.api.app import create_app
 from opencitybrain.api.system import HealthChecks
 from opencitybrain.apikit.services import ServiceRegistry
+from opencitybrain.catalog.api import router as catalog_router
+from opencitybrain.catalog.ckan_api import router as ckan_router
+from opencitybrain.catalog.service import CatalogService
+from opencitybrain.catalog.store import SqlCatalogStore
 from opencitybrain.citypack.api import router as city_router
 from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.model import CityPack
@@ -114,7 +118,7 @@ class Platform:
         """Build the HTTP app on this platform; its lifespan runs the background work."""
         app = create_app(
             self.services,
-            routers=[city_router, *CONTEXT_ROUTERS],
+            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
             lifespan=self._lifespan,
@@ -195,6 +199,7 @@ async def build_platform(
         broker.validator = EntityValidator(broker.resolver, settings.context_validate_types)
     subscriptions = SqlSubscriptionStore(engine)
     notifier = Notifier(broker, subscriptions)
+    catalog = CatalogService(SqlCatalogStore(engine), accounts, clock, bus)
     health = HealthChecks()
     health.add("database", lambda: _db_ok(engine))
     health.add("bus", bus.healthy)
@@ -204,6 +209,7 @@ async def build_platform(
     platform.services.add(subscriptions, SubscriptionStore)
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
+    platform.services.add(catalog)
     step("就绪 / ready", 1.0)
     return platform
 

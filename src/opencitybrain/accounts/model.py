@@ -42,6 +42,8 @@ class Permission(StrEnum):
     KEYS_OWN = "keys:own"
     CONTEXT_READ = "context:read"
     CONTEXT_WRITE = "context:write"
+    CATALOG_READ = "catalog:read"
+    CATALOG_PUBLISH = "catalog:publish"
 
 
 ROLE_NAMES: dict[Role, tuple[str, str]] = {
@@ -64,6 +66,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: _BASE,
     Role.APP: _BASE | _LIVE,
 }
+# The resource catalogue is shared inside government by default: staff, operators and
+# apps read it; department staff publish for their own department (the service checks).
+_CATALOG_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.DEPARTMENT_STAFF: frozenset({Permission.CATALOG_READ, Permission.CATALOG_PUBLISH}),
+    Role.OPERATOR: frozenset({Permission.CATALOG_READ}),
+    Role.APP: frozenset({Permission.CATALOG_READ}),
+}
+for _role, _granted in _CATALOG_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:

@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 
 from opencitybrain.accounts import tables as accounts_tables
 from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.catalog import tables as catalog_tables
 from opencitybrain.context import subscription_tables
 from opencitybrain.context import tables as context_tables
 from opencitybrain.kernel.errors import NotFound
@@ -32,6 +33,7 @@ TARGET_METADATA: list[sa.MetaData] = [
     accounts_tables.metadata,
     context_tables.metadata,
     operations_tables.metadata,
+    catalog_tables.metadata,
 ]
 # Tables that join a MetaData above from their own module; importing them registers them
 # (listing their MetaData again would name the same tables twice).

@@ -1,0 +1,246 @@
+"""Request and response bodies of the native catalogue API (``/api/v1/catalog``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from opencitybrain.apikit.bodies import StrictBody
+from opencitybrain.catalog.model import (
+    MAX_FIELDS,
+    MAX_RELATED,
+    MAX_TAGS,
+    Change,
+    Classification,
+    DataType,
+    Domain,
+    FieldSpec,
+    Level,
+    Masking,
+    OpenType,
+    Resource,
+    ResourceFormat,
+    ResourceSpec,
+    SharingMethod,
+    SharingType,
+    Status,
+    UpdateCycle,
+    label_zh,
+)
+from opencitybrain.catalog.search import Facet, SearchResult
+
+Text200 = Annotated[str, Field(max_length=200)]
+Text2000 = Annotated[str, Field(max_length=2000)]
+Code = Annotated[str, Field(max_length=20, examples=["101001001/000001"])]
+Tag = Annotated[str, Field(max_length=64)]
+
+
+class ClassificationBody(StrictBody):
+    """类/项/目/细目: e.g. 1 · 01 · 001 · 001."""
+
+    category: Annotated[str, Field(max_length=1, examples=["1"])]
+    item: Annotated[str, Field(max_length=2, examples=["01"])]
+    group: Annotated[str, Field(max_length=3, examples=["001"])]
+    detail: Annotated[str, Field(max_length=6, examples=["001"])] = ""
+
+
+class FieldBody(StrictBody):
+    """An information item (信息项)."""
+
+    name: Annotated[str, Field(max_length=63, examples=["id_number"])]
+    name_zh: Annotated[str, Field(max_length=100, examples=["公民身份号码"])]
+    data_type: DataType
+    level: Level = Level.GENERAL
+    masking: Masking = Masking.NONE
+    is_identifier: bool = False
+
+
+class ResourceBody(StrictBody):
+    """What a provider states to publish or revise a resource."""
+
+    classification: ClassificationBody
+    name_zh: Annotated[str, Field(max_length=200, examples=["户籍人口基本信息"])]
+    name_en: Text200
+    department_id: Annotated[str, Field(max_length=64, examples=["public-security"])]
+    provider_code: Annotated[str, Field(max_length=18, description="统一社会信用代码 GB 32100")]
+    abstract: Annotated[str, Field(max_length=4000)]
+    format: ResourceFormat
+    fields: Annotated[list[FieldBody], Field(max_length=MAX_FIELDS)]
+    sharing_type: SharingType
+    domain: Domain
+    update_cycle: UpdateCycle
+    level: Level | None = None
+    sharing_condition: Text2000 = ""
+    sharing_methods: Annotated[
+        list[SharingMethod], Field(max_length=3, default_factory=lambda: [SharingMethod.API])
+    ]
+    open_type: OpenType = OpenType.CLOSED
+    open_condition: Text2000 = ""
+    related_codes: Annotated[list[Code], Field(max_length=MAX_RELATED, default_factory=list)]
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS, default_factory=list)]
+    note: Annotated[str, Field(max_length=500, description="修订说明 / change note")] = ""
+
+    def to_spec(self) -> ResourceSpec:
+        """Return the domain spec."""
+        c = self.classification
+        return ResourceSpec(
+            classification=Classification(c.category, c.item, c.group, c.detail),
+            name_zh=self.name_zh,
+            name_en=self.name_en,
+            department_id=self.department_id,
+            provider_code=self.provider_code,
+            abstract=self.abstract,
+            format=self.format,
+            fields=tuple(
+                FieldSpec(f.name, f.name_zh, f.data_type, f.level, f.masking, f.is_identifier)
+                for f in self.fields
+            ),
+            sharing_type=self.sharing_type,
+            domain=self.domain,
+            update_cycle=self.update_cycle,
+            level=self.level,
+            sharing_condition=self.sharing_condition,
+            sharing_methods=tuple(self.sharing_methods),
+            open_type=self.open_type,
+            open_condition=self.open_condition,
+            related_codes=tuple(self.related_codes),
+            tags=tuple(self.tags),
+        )
+
+
+class RevisionBody(ResourceBody):
+    """A revision: the whole new metadata, and the version it replaces."""
+
+    expected_version: Annotated[int | None, Field(ge=1, description="乐观锁 / optimistic lock")] = (
+        None
+    )
+
+
+class WithdrawBody(StrictBody):
+    """Why a resource is withdrawn, and the version it replaces."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    expected_version: Annotated[int | None, Field(ge=1)] = None
+
+
+class ClassificationOut(BaseModel):
+    """类/项/目/细目 and the classification code."""
+
+    category: str
+    item: str
+    group: str
+    detail: str
+    code: str
+
+
+class FieldOut(BaseModel):
+    """An information item."""
+
+    name: str
+    name_zh: str
+    data_type: DataType
+    level: Level
+    masking: Masking
+    is_identifier: bool
+
+
+class ResourceOut(BaseModel):
+    """One version of a resource with its whole catalogue metadata."""
+
+    id: str
+    code: str
+    slug: str
+    version: int
+    status: Status
+    change: Change
+    note: str
+    changed_by: str
+    published_at: datetime
+    updated_at: datetime
+    classification: ClassificationOut
+    name_zh: str
+    name_en: str
+    department_id: str
+    provider_code: str
+    abstract: str
+    format: ResourceFormat
+    fields: list[FieldOut]
+    level: Level
+    level_zh: str
+    sharing_type: SharingType
+    sharing_type_zh: str
+    sharing_condition: str
+    sharing_methods: list[SharingMethod]
+    open_type: OpenType
+    open_type_zh: str
+    open_condition: str
+    update_cycle: UpdateCycle
+    domain: Domain
+    domain_zh: str
+    related_codes: list[str]
+    tags: list[str]
+
+    @classmethod
+    def of(cls, r: Resource) -> ResourceOut:
+        """Return the body of a resource version."""
+        s, c = r.spec, r.spec.classification
+        return cls(
+            id=r.id, code=r.code, slug=r.slug, version=r.version, status=r.status,
+            change=r.change, note=r.note, changed_by=r.changed_by,
+            published_at=r.published_at, updated_at=r.updated_at,
+            classification=ClassificationOut(
+                category=c.category, item=c.item, group=c.group, detail=c.detail, code=c.code
+            ),
+            name_zh=s.name_zh, name_en=s.name_en, department_id=s.department_id,
+            provider_code=s.provider_code, abstract=s.abstract, format=s.format,
+            fields=[
+                FieldOut(
+                    name=f.name, name_zh=f.name_zh, data_type=f.data_type, level=f.level,
+                    masking=f.masking, is_identifier=f.is_identifier,
+                )
+                for f in s.fields
+            ],
+            level=r.level, level_zh=label_zh(r.level),
+            sharing_type=s.sharing_type, sharing_type_zh=label_zh(s.sharing_type),
+            sharing_condition=s.sharing_condition, sharing_methods=list(s.sharing_methods),
+            open_type=s.open_type, open_type_zh=label_zh(s.open_type),
+            open_condition=s.open_condition, update_cycle=s.update_cycle,
+            domain=s.domain, domain_zh=label_zh(s.domain),
+            related_codes=list(s.related_codes), tags=list(s.tags),
+        )  # fmt: skip
+
+
+class FacetCount(BaseModel):
+    """How many matches have one value of a facet."""
+
+    value: str
+    count: int
+
+
+class HitOut(BaseModel):
+    """A matching resource and its relevance score."""
+
+    score: float
+    resource: ResourceOut
+
+
+class SearchOut(BaseModel):
+    """A page of search results with facet counts over all matches."""
+
+    total: int
+    items: list[HitOut]
+    facets: dict[Facet, list[FacetCount]]
+
+    @classmethod
+    def of(cls, result: SearchResult) -> SearchOut:
+        """Return the body of a search result."""
+        return cls(
+            total=result.total,
+            items=[HitOut(score=h.score, resource=ResourceOut.of(h.resource)) for h in result.hits],
+            facets={
+                f: [FacetCount(value=v, count=n) for v, n in counts]
+                for f, counts in result.facets.items()
+            },
+        )
