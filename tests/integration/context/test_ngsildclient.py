@@ -14,15 +14,19 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.support import bearer
+from tests.conftest import free_port
+from tests.support import bearer, build_demo_city
 
 ROOT = Path(__file__).parents[3]
 CLIENT_PYTHON = ROOT / ".venv-clients" / "bin" / "python"
@@ -98,18 +102,51 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def run(
-    client_python: Path, live_server: str, tokens: dict[str, str], receiver: Receiver
-) -> dict[str, Any]:
-    """Run the client script once against the live server; return its JSON report."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Serve a demo city of this module's own over real HTTP; yield its URL and a token.
+
+    Not the session's ``live_server``: that platform's background work (the notifier)
+    runs in whichever loop served it first, often the TestClient's, and notifications of
+    changes made through another loop would then wait on it.
+    """
+    city = build_demo_city(tmp_path_factory.mktemp("ngsildclient-city"))
+    config = uvicorn.Config(city.app, host="127.0.0.1", port=free_port(), log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "the server did not start in 30 s"
+        assert thread.is_alive(), "the server stopped while starting"
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{config.port}"
+    res = httpx.post(
+        f"{url}/api/v1/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "operator",
+            "password": city.password("operator"),
+        },
+    )
+    assert res.status_code == 200, res.text
+    yield url, res.json()["access_token"]
+    uv.should_exit = True
+    thread.join(timeout=10)
+    city.platform.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def run(client_python: Path, server: tuple[str, str], receiver: Receiver) -> dict[str, Any]:
+    """Run the client script once against the server; return its JSON report."""
+    url, token = server
     done = subprocess.run(
         [
             str(client_python),
             str(SCRIPT),
             "--url",
-            live_server,
+            url,
             "--token",
-            tokens["operator"],
+            token,
             "--receiver",
             receiver.url,
             "--prefix",
