@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from asyncio import wrap_future
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery
 from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.updates import Changes
+from opencitybrain.context.writer import Pending
 from opencitybrain.kernel.events import Context
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 实时城市状态"], responses=NGSI_RESPONSES)
@@ -73,13 +75,13 @@ async def _write_body(
     request: Request,
     ctx: Context,
     svc: ContextBroker,
-    op: Callable[..., tuple[Any, Any]],
+    op: Callable[..., Pending],
     *args: Any,
 ) -> Response:
     """Run a body-carrying write (args, then body and @context), publish it, answer 204."""
     body = await json_body(request)
     call = call_of(request, svc, body)
-    _, changes = await run_in_threadpool(op, call.tenant, *args, body, call.context)
+    _, changes = await wrap_future(op(call.tenant, *args, body, call.context))
     await svc.publish(changes, ctx)
     return Response(status_code=204)
 
@@ -200,8 +202,8 @@ async def append_attrs(
     body = await json_body(request)
     call = call_of(request, svc, body)
     overwrite = "noOverwrite" not in options_of(request)
-    result, changes = await run_in_threadpool(
-        lambda: svc.append(call.tenant, entity_id, body, call.context, overwrite=overwrite)
+    result, changes = await wrap_future(
+        svc.append(call.tenant, entity_id, body, call.context, overwrite=overwrite)
     )
     await svc.publish(changes, ctx)
     return _changes_response(result, svc, call)
@@ -219,9 +221,7 @@ async def update_attrs(
     """Update existing attributes; 207 lists those not updated."""
     body = await json_body(request)
     call = call_of(request, svc, body)
-    result, changes = await run_in_threadpool(
-        svc.update, call.tenant, entity_id, body, call.context
-    )
+    result, changes = await wrap_future(svc.update(call.tenant, entity_id, body, call.context))
     await svc.publish(changes, ctx)
     return _changes_response(result, svc, call)
 
@@ -249,8 +249,8 @@ async def delete_attr(
     """Delete one attribute (``datasetId``, ``deleteAll=true``)."""
     call = call_of(request, svc)
     p = request.query_params
-    _, changes = await run_in_threadpool(
-        lambda: svc.delete_attribute(
+    _, changes = await wrap_future(
+        svc.delete_attribute(
             call.tenant,
             entity_id,
             attr_id,

@@ -28,6 +28,7 @@ class EntityChange:
     what: What
     entity: Entity
     attrs: tuple[str, ...] = ()
+    version: int | None = None  # the store version it produced, when known
 
     def event(self, at: datetime, ctx: Context | None, origin: str = "") -> CloudEvent:
         """Return the CloudEvent announcing the change (``origin``: the writing process)."""

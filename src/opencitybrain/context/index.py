@@ -41,23 +41,35 @@ class _Tenant:
     by_type: dict[str, set[str]] = field(default_factory=dict)
     ordered: list[str] = field(default_factory=list)
     geo: dict[str, _GeoCache] = field(default_factory=dict)
+    # Store versions of entities this process wrote or read with their version; writes
+    # start from these instead of reading the store (the store's check catches staleness).
+    versions: dict[str, int] = field(default_factory=dict)
 
-    def put(self, entity: Entity) -> None:
+    def put(self, entity: Entity, version: int | None = None) -> None:
         old = self.entities.get(entity.id)
         if old is None:
             bisect.insort(self.ordered, entity.id)
+            self.geo.clear()
         else:
             for t in old.types:
                 self.by_type.get(t, set()).discard(entity.id)
+            # Most updates leave the geometry alone (a status, a count): keep the geo
+            # caches unless a cached geo-property actually changed.
+            for name in [n for n in self.geo if old.attrs.get(n) != entity.attrs.get(n)]:
+                del self.geo[name]
         self.entities[entity.id] = entity
         for t in entity.types:
             self.by_type.setdefault(t, set()).add(entity.id)
-        self.geo.clear()
+        if version is None:
+            self.versions.pop(entity.id, None)
+        else:
+            self.versions[entity.id] = version
 
     def remove(self, entity_id: str) -> None:
         old = self.entities.pop(entity_id, None)
         if old is None:
             return
+        self.versions.pop(entity_id, None)
         for t in old.types:
             self.by_type.get(t, set()).discard(entity_id)
         i = bisect.bisect_left(self.ordered, entity_id)
@@ -107,20 +119,33 @@ class EntityIndex:
                     continue  # not loaded yet: it will load the new state from the store
                 if change.what == "deleted":
                     index.remove(change.entity.id)
-                else:
-                    index.put(change.entity)
+                    continue
+                known = index.versions.get(change.entity.id)
+                if change.version is not None and known is not None and known >= change.version:
+                    continue  # a newer state is in already
+                index.put(change.entity, change.version)
 
-    def refresh(self, tenant: str, entity_id: str) -> None:
-        """Reload one entity from the store (after another process changed it)."""
+    def refresh(self, tenant: str, entity_id: str) -> tuple[Entity, int] | None:
+        """Reload one entity and its version from the store; return them (None if gone)."""
         with self._lock:
+            found = self._store.get_versioned(tenant, entity_id)
+            entity = from_doc(found[0]) if found is not None else None
             index = self._tenants.get(tenant)
-            if index is None:
-                return
-            doc = self._store.get(tenant, entity_id)
-            if doc is None:
-                index.remove(entity_id)
-            else:
-                index.put(from_doc(doc))
+            if index is not None:
+                if entity is None:
+                    index.remove(entity_id)
+                else:
+                    index.put(entity, found[1] if found else None)
+            return (entity, found[1]) if entity is not None and found else None
+
+    def versioned(self, tenant: str, entity_id: str) -> tuple[Entity, int] | None:
+        """Return an entity with its store version: from memory when known, else the store."""
+        with self._lock:
+            index = self._tenant(tenant)  # writes keep the index they will need current
+            version = index.versions.get(entity_id)
+            if version is not None:
+                return index.entities[entity_id], version
+        return self.refresh(tenant, entity_id)
 
     def candidates(
         self,

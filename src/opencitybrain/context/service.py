@@ -1,7 +1,10 @@
 """The context broker's use cases on single entities: create, read, update, delete.
 
-Methods are synchronous (the store is) and return the changes they made; the caller
-publishes those with :meth:`ContextBroker.publish` on the platform bus. Queries live in
+Create, read and delete are synchronous (the store is) and return the changes they made.
+Updates of an existing entity are queued to the writer thread (group commit) and return a
+future of (changes, entity changes): ``.result()`` waits in a thread, and the API awaits
+it without blocking the event loop. The caller publishes the entity changes with
+:meth:`ContextBroker.publish` on the platform bus. Queries live in
 ``query.py`` and batch operations in ``batch.py``.
 """
 
@@ -11,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from opencitybrain.context.changes import EntityChange, history_of_changes, history_of_entity
+from opencitybrain.context.changes import EntityChange, history_of_entity
 from opencitybrain.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from opencitybrain.context.index import EntityIndex
 from opencitybrain.context.jsonld import CompiledContext, ContextResolver, ContextValue
@@ -25,7 +28,6 @@ from opencitybrain.context.parsing import (
 from opencitybrain.context.query import EntityQuery, QueryResult, run_indexed_query
 from opencitybrain.context.store import EntityStore
 from opencitybrain.context.updates import (
-    Changes,
     append_attrs,
     delete_attr,
     merge_entity,
@@ -35,6 +37,7 @@ from opencitybrain.context.updates import (
     update_attrs,
 )
 from opencitybrain.context.validation import EntityValidator
+from opencitybrain.context.writer import Apply, EntityWriter, Pending
 from opencitybrain.kernel.bus import Bus, Subscription
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import Conflict
@@ -42,8 +45,6 @@ from opencitybrain.kernel.events import CloudEvent, Context
 from opencitybrain.kernel.ids import new_id
 
 log = logging.getLogger(__name__)
-
-_RETRIES = 5  # optimistic-concurrency retries when two writers race on one entity
 
 
 def not_found(entity_id: str) -> ResourceNotFound:
@@ -62,6 +63,7 @@ class ContextBroker:
         self.clock = clock
         self.bus = bus
         self.index = EntityIndex(store)
+        self.writer = EntityWriter(store, self.index, clock, not_found)
         self.origin = new_id()  # tells this process's own change events from others'
         self._subscription: Subscription | None = None
         self.validator: EntityValidator | None = None  # per-type schema checks (settings)
@@ -141,7 +143,7 @@ class ContextBroker:
         context: ContextValue | CompiledContext,
         *,
         overwrite: bool = True,
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Add attributes (POST …/attrs); keep existing ones when ``overwrite`` is False."""
         attrs = parse_attributes(payload, self.resolver, context, allow_null=False)
         return self._change(
@@ -150,7 +152,7 @@ class ContextBroker:
 
     def update(
         self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Update existing attributes only (PATCH …/attrs); report those not updated."""
         attrs = parse_attributes(payload, self.resolver, context)
         return self._change(tenant, entity_id, lambda e, now: update_attrs(e, attrs, now))
@@ -162,7 +164,7 @@ class ContextBroker:
         name: str,
         payload: Any,
         context: ContextValue | CompiledContext,
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Partially update one attribute (PATCH …/attrs/{attrId})."""
         iri, instances = parse_attribute(name, payload, self.resolver, context)
         return self._change(tenant, entity_id, lambda e, now: patch_attr(e, iri, instances, now))
@@ -174,7 +176,7 @@ class ContextBroker:
         name: str,
         payload: Any,
         context: ContextValue | CompiledContext,
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Replace one attribute (PUT …/attrs/{attrId})."""
         iri, instances = parse_attribute(name, payload, self.resolver, context, allow_null=False)
         return self._change(tenant, entity_id, lambda e, now: replace_attr(e, iri, instances, now))
@@ -188,7 +190,7 @@ class ContextBroker:
         *,
         dataset_id: str | None = None,
         delete_all: bool = False,
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Delete one attribute's default instance, one datasetId, or all instances."""
         iri = self.resolver.expand(name, context)
         return self._change(
@@ -199,7 +201,7 @@ class ContextBroker:
 
     def replace(
         self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Replace a whole entity (PUT /entities/{id}), keeping its id and createdAt."""
         body = dict(payload) if isinstance(payload, dict) else payload
         if isinstance(body, dict):
@@ -213,38 +215,19 @@ class ContextBroker:
 
     def merge(
         self, tenant: str, entity_id: str, payload: Any, context: ContextValue | CompiledContext
-    ) -> tuple[Changes, list[EntityChange]]:
+    ) -> Pending:
         """Merge a fragment into an entity (PATCH /entities/{id}); NGSI-LD Null deletes."""
         fragment = parse_fragment(payload, self.resolver, context)
         if fragment.id is not None and fragment.id != entity_id:
             raise BadRequestData("请求体的 id 与路径不符", "body id differs from path", field="id")
         return self._change(tenant, entity_id, lambda e, now: merge_entity(e, fragment, now))
 
-    def _change(
-        self, tenant: str, entity_id: str, apply: Any
-    ) -> tuple[Changes, list[EntityChange]]:
-        entity_id = _uri(entity_id)
-        for _ in range(_RETRIES):
-            found = self.store.get_versioned(tenant, entity_id)
-            if found is None:
-                raise not_found(entity_id)
-            doc, version = found
-            now = self.clock.now()
-            entity, changes = apply(from_doc(doc), now)
-            if not changes.changed:
-                return changes, []
-            try:
-                self.store.put(tenant, to_doc(entity), expected_version=version)
-            except Conflict:
-                log.debug("concurrent write to %s; retrying", entity_id)
-                continue
-            self.store.append_history(tenant, history_of_changes(entity, changes, now))
-            return changes, [EntityChange(tenant, "updated", entity, changes.updated)]
-        raise Conflict(
-            "ngsi.write_conflict",
-            f"实体 {entity_id} 正被频繁并发修改，请重试",
-            f"entity {entity_id} is being changed concurrently; retry",
-        )
+    def _change(self, tenant: str, entity_id: str, apply: Apply) -> Pending:
+        return self.writer.submit(tenant, _uri(entity_id), apply)
+
+    def close(self) -> None:
+        """Finish queued writes and stop the writer thread."""
+        self.writer.close()
 
 
 def _uri(entity_id: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from opencitybrain.context.store_entities import SqlEntityWrites
+from opencitybrain.context.store_entities import SqlEntityWrites, VersionedPut
 from opencitybrain.context.store_history import (
     HistoryRecord,
     SqlHistory,
@@ -34,6 +34,7 @@ __all__ = [
     "StoredContext",
     "TimeProperty",
     "TimeRel",
+    "VersionedPut",
 ]
 
 
@@ -54,6 +55,14 @@ class EntityStore(Protocol):
 
     def put(self, tenant: str, doc: Doc, expected_version: int | None = None) -> int:
         """Replace an entity's document; return its new version."""
+        ...
+
+    def commit_updates(self, updates: Sequence[VersionedPut]) -> list[int | None]:
+        """Replace entities and record their history in one transaction (group commit).
+
+        Return each update's new version, or None for one whose ``expected_version`` was
+        stale or whose entity is gone (nothing of it is written; the others are).
+        """
         ...
 
     def get(self, tenant: str, entity_id: str) -> Doc | None:

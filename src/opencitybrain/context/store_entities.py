@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from opencitybrain.context.store_history import HistoryRecord, HistoryRow, history_rows
 from opencitybrain.context.store_sql import (
     IN_CHUNK,
     WRITE_CHUNK,
@@ -24,7 +25,7 @@ from opencitybrain.context.store_sql import (
     encode,
     parse_instant,
 )
-from opencitybrain.context.tables import entities, entity_types
+from opencitybrain.context.tables import attribute_history, entities, entity_types
 from opencitybrain.kernel.errors import Conflict, NotFound
 
 _E = entities.c
@@ -32,6 +33,15 @@ _T = entity_types.c
 # Entities created by one batch call after which PostgreSQL's statistics are refreshed.
 ANALYZE_AFTER = 10_000
 _CREATE_ATTEMPTS = 3
+
+
+class VersionedPut(NamedTuple):
+    """One entity replacement expecting a version, with the history it leaves."""
+
+    tenant: str
+    doc: Doc
+    expected_version: int | None
+    history: Sequence[HistoryRecord]
 
 
 class _Stored(NamedTuple):
@@ -222,41 +232,78 @@ class SqlEntityWrites(SqlBase):
         (``ngsi.version_conflict``) if ``expected_version`` is given and stale. The caller
         read the entity, so the document's createdAt is kept as given.
         """
-        entity_id, types = doc_id(doc), doc_types(doc)
-        params = {
-            "k_tenant": tenant,
-            "k_id": entity_id,
-            "k_version": expected_version,
-            "k_modified": parse_instant(doc.get("modifiedAt"), "modifiedAt"),
-            "doc": encode(doc).decode(),
-            "types": encode(types).decode(),
-        }
-        checked = expected_version is not None
         with self._engine.begin() as conn:
             # The usual replace keeps the types: one statement, and the type rows stand.
-            fast = self._cached(("put", True, checked), lambda: self._put_statement(True, checked))
-            version = conn.execute(fast, params).scalar_one_or_none()
+            version = self._put_same_types(conn, tenant, doc, expected_version)
         if version is not None:
-            return int(version)
+            return version
         with self._write() as conn:
-            found = conn.execute(
-                sa.select(_E.version)
-                .where(_E.tenant == tenant, _E.id == entity_id)
-                .with_for_update()
-            ).scalar_one_or_none()
-            if found is None:
-                raise _not_found(entity_id)
-            if checked and found != expected_version:
-                raise Conflict(
-                    "ngsi.version_conflict",
-                    f"实体已被他人修改: {entity_id}",
-                    f"the entity changed meanwhile: {entity_id}",
-                )
-            version = conn.execute(self._put_statement(False, False), params).scalar_one()
-            conn.execute(
-                sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id)
-            )
-            self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, types))
+            version = self._put_locked(conn, tenant, doc, expected_version, missing_ok=False)
+        if version is None:
+            raise _version_conflict(doc_id(doc))
+        return version
+
+    def commit_updates(self, updates: Sequence[VersionedPut]) -> list[int | None]:
+        """Replace entities and record their history in one transaction (group commit).
+
+        Return each update's new version, or None for one whose ``expected_version`` was
+        stale or whose entity is gone (nothing of it is written; the others are).
+        """
+        out: list[int | None] = []
+        rows: list[HistoryRow] = []
+        with self._write() as conn:
+            for u in updates:
+                version = self._put_same_types(conn, u.tenant, u.doc, u.expected_version)
+                if version is None:
+                    version = self._put_locked(
+                        conn, u.tenant, u.doc, u.expected_version, missing_ok=True
+                    )
+                out.append(version)
+                if version is not None:
+                    rows += history_rows(u.tenant, u.history)
+            self._bulk_insert(conn, attribute_history, rows)
+        return out
+
+    def _put_params(self, tenant: str, doc: Doc, expected: int | None) -> dict[str, Any]:
+        return {
+            "k_tenant": tenant,
+            "k_id": doc_id(doc),
+            "k_version": expected,
+            "k_modified": parse_instant(doc.get("modifiedAt"), "modifiedAt"),
+            "doc": encode(doc).decode(),
+            "types": encode(doc_types(doc)).decode(),
+        }
+
+    def _put_same_types(
+        self, conn: sa.Connection, tenant: str, doc: Doc, expected: int | None
+    ) -> int | None:
+        """Replace the document if its types are unchanged (and its version is ``expected``)."""
+        checked = expected is not None
+        stmt = self._cached(("put", True, checked), lambda: self._put_statement(True, checked))
+        version = conn.execute(stmt, self._put_params(tenant, doc, expected)).scalar_one_or_none()
+        return None if version is None else int(version)
+
+    def _put_locked(
+        self, conn: sa.Connection, tenant: str, doc: Doc, expected: int | None, *, missing_ok: bool
+    ) -> int | None:
+        """Replace the document and its type rows; None if ``expected`` is stale.
+
+        A missing entity raises NotFound, or gives None when ``missing_ok``.
+        """
+        entity_id = doc_id(doc)
+        found = conn.execute(
+            sa.select(_E.version).where(_E.tenant == tenant, _E.id == entity_id).with_for_update()
+        ).scalar_one_or_none()
+        if found is None:
+            if missing_ok:
+                return None
+            raise _not_found(entity_id)
+        if expected is not None and found != expected:
+            return None
+        stmt = self._put_statement(False, False)
+        version = conn.execute(stmt, self._put_params(tenant, doc, None)).scalar_one()
+        conn.execute(sa.delete(entity_types).where(_T.tenant == tenant, _T.entity_id == entity_id))
+        self._bulk_insert(conn, entity_types, _type_rows(tenant, entity_id, doc_types(doc)))
         return int(version)
 
     def delete(self, tenant: str, entity_id: str) -> bool:
@@ -280,6 +327,14 @@ class SqlEntityWrites(SqlBase):
                     )
                 )
         return deleted
+
+
+def _version_conflict(entity_id: str) -> Conflict:
+    return Conflict(
+        "ngsi.version_conflict",
+        f"实体已被他人修改: {entity_id}",
+        f"the entity changed meanwhile: {entity_id}",
+    )
 
 
 def _not_found(entity_id: str) -> NotFound:

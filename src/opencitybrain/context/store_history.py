@@ -88,23 +88,31 @@ def _time_filter(
     raise _bad_query(f"未知的 timerel: {timerel!r}", f"unknown timerel: {timerel!r}")
 
 
+HistoryRow = dict[str, Any]
+
+
+def history_rows(tenant: str, records: Iterable[HistoryRecord]) -> list[HistoryRow]:
+    """Return the table rows of attribute instances."""
+    return [
+        {
+            "tenant": tenant,
+            "entity_id": r.entity_id,
+            "attr": r.attr,
+            "dataset_id": r.dataset_id,
+            "observed_at": r.observed_at,
+            "recorded_at": r.recorded_at,
+            "instance": encode(r.instance),
+        }
+        for r in records
+    ]
+
+
 class SqlHistory(SqlBase):
     """Keep attribute history and stored @contexts in SQL."""
 
     def append_history(self, tenant: str, records: Iterable[HistoryRecord]) -> int:
         """Store attribute instances in one transaction; return how many."""
-        rows = [
-            {
-                "tenant": tenant,
-                "entity_id": r.entity_id,
-                "attr": r.attr,
-                "dataset_id": r.dataset_id,
-                "observed_at": r.observed_at,
-                "recorded_at": r.recorded_at,
-                "instance": encode(r.instance),
-            }
-            for r in records
-        ]
+        rows = history_rows(tenant, records)
         with self._engine.begin() as conn:
             self._bulk_insert(conn, attribute_history, rows)
         return len(rows)

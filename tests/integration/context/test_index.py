@@ -67,7 +67,7 @@ async def test_index_matches_the_store_across_workers(
     # a writes; b hears it on the bus and refreshes from the store.
     _, changes = a.update(
         "", spot(0)["id"], {"status": {"type": "Property", "value": "closed"}}, ctx
-    )
+    ).result()
     await a.publish(changes, None)
     changes = a.delete("", spot(1)["id"])
     await a.publish(changes, None)
@@ -105,6 +105,6 @@ def test_geo_queries_use_the_index(
             "value": {"type": "Point", "coordinates": [115.9005, 28.68]},
         }
     }
-    _, changes = a.update("", spot(9)["id"], moved, ctx)
+    _, changes = a.update("", spot(9)["id"], moved, ctx).result()
     asyncio.run(a.publish(changes, None))
     assert spot(9)["id"] in _query(a, geo=near)

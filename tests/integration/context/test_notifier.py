@@ -65,7 +65,7 @@ class Rig:
             entity = {"id": entity_id, "type": "Spot", **body}
             _, changes = self.broker.create(tenant, entity, None)
         else:
-            _, changes = self.broker.update(tenant, entity_id, body, None)
+            _, changes = self.broker.update(tenant, entity_id, body, None).result()
         await self.broker.publish(changes, None)
 
     def status(self, sub_id: str) -> dict[str, Any]:
