@@ -1,0 +1,18 @@
+"""The notifications benchmark runs on tiny sizes and every notification arrives."""
+
+from __future__ import annotations
+
+from benchmarks.__main__ import main
+from benchmarks.bench_notify import GROUP
+
+
+def test_notify_benchmark_delivers_every_notification() -> None:
+    harness = main(["notify", "--quick"])
+    figures = {fig.name: fig for fig in harness.figures if fig.group == GROUP}
+    assert figures["delivered"].value == 100, figures["delivered"].note
+    notified = figures["notifications, 2 subscriptions"]
+    assert notified.value > 0
+    assert notified.baseline == "receiver floor: direct POSTs"
+    assert harness.get(GROUP, notified.baseline).value > 0
+    assert figures["PATCH, 2 subscriptions"].baseline == "PATCH, no subscription"
+    assert figures["update → notification, 2 subscriptions"].value > 0
