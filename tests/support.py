@@ -9,7 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from opencitybrain.bootstrap import Platform, build_platform
+from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.settings import Settings
+from opencitybrain.sim.demo_catalog import seed_demo_catalog
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
 from opencitybrain.sim.demo_signals import seed_signals
 
@@ -40,6 +42,9 @@ def build_demo_city(data_dir: Path) -> DemoCity:
         counties,
     )
     seed_signals(platform.broker, platform.pack)
+    asyncio.run(
+        seed_demo_catalog(platform.services.get(CatalogService), platform.pack.manifest.city_code)
+    )
     return DemoCity(platform, platform.app(), {c.username: c for c in created})
 
 

@@ -20,11 +20,13 @@ from opencitybrain.accounts.model import Role
 from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
 from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.bootstrap import Platform, build_platform, open_accounts
+from opencitybrain.catalog.service import CatalogService
 from opencitybrain.citypack.loader import available_packs, load_pack
 from opencitybrain.citypack.service import CityService
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
+from opencitybrain.sim.demo_catalog import seed_demo_catalog
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
 from opencitybrain.sim.demo_signals import seed_signals
 
@@ -139,6 +141,11 @@ def demo(
             console.print(
                 f"已写入 {signals} 个信号灯路口实体 / wrote {signals} TrafficSignal entities"
             )
+        catalogued = await seed_demo_catalog(
+            platform.services.get(CatalogService), platform.pack.manifest.city_code
+        )
+        if catalogued:
+            console.print(f"已发布 {catalogued} 项目录资源 / published {catalogued} resources")
         _print_credentials(created, f"http://{host}:{port}")
         await _serve(platform, host, port)
 

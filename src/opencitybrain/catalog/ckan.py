@@ -59,7 +59,7 @@ _ENUMS: dict[Facet, type[StrEnum]] = {
     Facet.DOMAIN: Domain,
 }
 _CODED: dict[Facet, dict[str, str]] = {
-    facet: {label: value.value for value, label in LABELS_ZH.items() if isinstance(value, enum)}
+    facet: {label: value for value, label in LABELS_ZH[enum].items()}
     for facet, enum in _ENUMS.items()
 }
 _CLAUSE = re.compile(r'\+?([A-Za-z_]+):(?:"((?:[^"\\]|\\.)*)"|(\S+))')

@@ -1,4 +1,5 @@
-"""CKAN-compatible read API at ``/api/3/action/<name>``, so existing CKAN tools work.
+"""CKAN-compatible read API at ``/api/3/action/<name>`` (and ``/api/action/<name>``),
+so existing CKAN tools work.
 
 Every action takes its parameters from the query string (GET) or a JSON object (POST, as
 ``ckanapi`` sends them) and answers ``{"help", "success", "result"}``. Errors answer
@@ -119,7 +120,7 @@ def ckan_require(permission: Permission) -> Callable[..., Awaitable[Context]]:
     return dependency
 
 
-router = APIRouter(prefix="/api/3/action", tags=["CKAN 兼容接口"], route_class=CkanRoute)
+_actions = APIRouter(route_class=CkanRoute)
 Reader = Annotated[Context, Depends(ckan_require(Permission.CATALOG_READ))]
 
 
@@ -176,7 +177,7 @@ def _required(params: dict[str, Any], name: str) -> str:
 _ACTIONS = ("GET", "POST")
 
 
-@router.api_route("/package_list", methods=list(_ACTIONS))
+@_actions.api_route("/package_list", methods=list(_ACTIONS))
 async def package_list(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """List the names (slugs) of the catalogue's active resources."""
     params = await _params(request)
@@ -186,7 +187,7 @@ async def package_list(request: Request, ctx: Reader, svc: Catalog) -> JSONRespo
     return _ok(request, "package_list", [c.replace("/", "-") for c in codes])
 
 
-@router.api_route("/package_show", methods=list(_ACTIONS))
+@_actions.api_route("/package_show", methods=list(_ACTIONS))
 async def package_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Show one resource as a package, by id or name."""
     ref = _required(await _params(request), "id")
@@ -196,7 +197,7 @@ async def package_show(request: Request, ctx: Reader, svc: Catalog) -> JSONRespo
     return _ok(request, "package_show", ckan.package(resource, dept, _base(request)))
 
 
-@router.api_route("/package_search", methods=list(_ACTIONS))
+@_actions.api_route("/package_search", methods=list(_ACTIONS))
 async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Search packages: q, fq (field:value), rows, start, sort, facet.field."""
     params = await _params(request)
@@ -232,7 +233,7 @@ async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONRes
     )
 
 
-@router.api_route("/organization_list", methods=list(_ACTIONS))
+@_actions.api_route("/organization_list", methods=list(_ACTIONS))
 async def organization_list(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """List the departments (organizations): names, or dicts with all_fields."""
     params = await _params(request)
@@ -255,7 +256,7 @@ async def organization_list(request: Request, ctx: Reader, svc: Catalog) -> JSON
     return _ok(request, "organization_list", [d.id for d, _ in page])
 
 
-@router.api_route("/organization_show", methods=list(_ACTIONS))
+@_actions.api_route("/organization_show", methods=list(_ACTIONS))
 async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Show one department (organization), with its packages if include_datasets."""
     params = await _params(request)
@@ -268,7 +269,7 @@ async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSON
     return _ok(request, "organization_show", out)
 
 
-@router.api_route("/status_show", methods=list(_ACTIONS))
+@_actions.api_route("/status_show", methods=list(_ACTIONS))
 async def status_show(request: Request, ctx: Reader) -> JSONResponse:
     """Describe this catalogue endpoint (the CKAN API level it follows)."""
     return _ok(
@@ -286,7 +287,7 @@ async def status_show(request: Request, ctx: Reader) -> JSONResponse:
     )
 
 
-@router.api_route("/{action}", methods=list(_ACTIONS))
+@_actions.api_route("/{action}", methods=list(_ACTIONS))
 async def unknown_action(request: Request, ctx: Reader, action: str) -> JSONResponse:
     """Refuse actions this endpoint does not offer (it is read-only)."""
     raise NotFound(
@@ -294,3 +295,10 @@ async def unknown_action(request: Request, ctx: Reader, action: str) -> JSONResp
         f"不支持的操作 {action[:64]}",
         f"action {action[:64]!r} is not offered here (read-only catalogue)",
     )
+
+
+# CKAN serves its actions at /api/3/action and, unversioned, at /api/action (where
+# ckanapi sends them); both paths reach the same guarded actions.
+router = APIRouter(tags=["CKAN 兼容接口"])
+router.include_router(_actions, prefix="/api/3/action")
+router.include_router(_actions, prefix="/api/action", include_in_schema=False)

@@ -146,24 +146,26 @@ class Change(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-# Chinese labels of the coded values, for people and for CKAN extras.
-LABELS_ZH: dict[StrEnum, str] = {
-    Level.GENERAL: "一般", Level.IMPORTANT: "重要", Level.CORE: "核心",
-    SharingType.UNCONDITIONAL: "无条件共享", SharingType.CONDITIONAL: "有条件共享",
-    SharingType.NONE: "不予共享",
-    OpenType.OPEN: "无条件开放", OpenType.CONDITIONAL: "有条件开放", OpenType.CLOSED: "不予开放",
-    Domain.POPULATION: "人口", Domain.LEGAL_ENTITY: "法人单位", Domain.GEOSPATIAL: "空间地理",
-    Domain.CREDIT: "社会信用", Domain.LICENCES: "电子证照", Domain.PUBLIC_SERVICE: "公共服务",
-    Domain.HEALTH: "健康保障", Domain.SOCIAL_SECURITY: "社会保障", Domain.EDUCATION: "教育",
-    Domain.TRANSPORT: "交通运输", Domain.PUBLIC_SAFETY: "公共安全", Domain.MARKET: "市场监管",
-    Domain.URBAN: "城市管理", Domain.COMMUNITY: "社区治理", Domain.ENVIRONMENT: "生态环保",
-    Domain.EMERGENCY: "应急管理",
+# Chinese labels of the coded values, per enum (values such as "conditional" recur in
+# two enums, and StrEnum members equal their values, so one flat dict would mix them).
+LABELS_ZH: dict[type[StrEnum], dict[str, str]] = {
+    Level: {"general": "一般", "important": "重要", "core": "核心"},
+    SharingType: {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"},
+    OpenType: {"open": "无条件开放", "conditional": "有条件开放", "closed": "不予开放"},
+    Domain: {
+        "population": "人口", "legal_entity": "法人单位", "geospatial": "空间地理",
+        "credit": "社会信用", "licences": "电子证照", "public_service": "公共服务",
+        "health": "健康保障", "social_security": "社会保障", "education": "教育",
+        "transport": "交通运输", "public_safety": "公共安全", "market": "市场监管",
+        "urban": "城市管理", "community": "社区治理", "environment": "生态环保",
+        "emergency": "应急管理",
+    },
 }  # fmt: skip
 
 
 def label_zh(value: StrEnum) -> str:
     """Return the Chinese label of a coded value (the value itself if it has none)."""
-    return LABELS_ZH.get(value, value.value)
+    return LABELS_ZH.get(type(value), {}).get(value.value, value.value)
 
 
 # 类 1 digit (1 基础, 2 主题, 3 部门), 项 2 digits, 目 3 digits, 细目 variable (here 0–6

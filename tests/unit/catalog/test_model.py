@@ -142,3 +142,13 @@ def test_documents_round_trip() -> None:
     r = Resource("R1", "101001001/000001", 2, Status.ACTIVE, s, Level.CORE, now, now, "u1",
                  Change.REVISED, "note")  # fmt: skip
     assert resource_from_doc(resource_doc(r)) == r
+
+
+def test_every_coded_value_has_its_own_chinese_label() -> None:
+    from opencitybrain.catalog.model import LABELS_ZH, Domain, label_zh
+
+    for enum in (Level, SharingType, OpenType, Domain):
+        assert set(LABELS_ZH[enum]) == set(enum._value2member_map_)
+    # "conditional" is a value of two enums: each keeps its own label.
+    assert label_zh(SharingType.CONDITIONAL) == "有条件共享"
+    assert label_zh(OpenType.CONDITIONAL) == "有条件开放"
