@@ -48,6 +48,13 @@ from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
 from opencitybrain.kernel.settings import Settings
+from opencitybrain.operations.api import router as operations_router
+from opencitybrain.operations.class_store import SqlClassStore
+from opencitybrain.operations.directory import GridWorkers, workers_from_accounts
+from opencitybrain.operations.locate import CaseLocator, CountyCaseLocator, RegionCaseLocator
+from opencitybrain.operations.service import OperationsService
+from opencitybrain.operations.store import SqlCaseStore
+from opencitybrain.worktime import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +125,7 @@ class Platform:
         """Build the HTTP app on this platform; its lifespan runs the background work."""
         app = create_app(
             self.services,
-            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router],
+            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router, operations_router],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
             lifespan=self._lifespan,
@@ -151,6 +158,8 @@ class Platform:
         self.tasks.append(
             retention_task(self.broker.store, self.clock, self.settings.context_history_days)
         )
+        operations = self.services.get(OperationsService)
+        self.tasks.append(asyncio.create_task(operations.run_timers(), name="operations-timers"))
 
     async def stop(self) -> None:
         """Stop the background work (only from the loop it runs in)."""
@@ -210,8 +219,32 @@ async def build_platform(
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
     platform.services.add(catalog)
+    platform.services.add(build_operations(engine, city, clock, bus, accounts))
     step("就绪 / ready", 1.0)
     return platform
+
+
+def build_operations(
+    engine: sa.Engine, city: CityService, clock: Clock, bus: Bus, accounts: AccountService
+) -> OperationsService:
+    """Wire unified operations: stores, the working-time calendar, the city's regions."""
+    # Next year's holidays are published late in the year; until then it counts weekends
+    # only (logged), so a 15-working-day limit set in December still has a deadline.
+    calendar = WorkCalendar.china(provisional_through=clock.now().year + 1)
+    if calendar.provisional_years:
+        log.warning(
+            "working-time calendar: weekends only for %s", sorted(calendar.provisional_years)
+        )
+    locator: CaseLocator = (
+        RegionCaseLocator(city.locator) if city.locator else CountyCaseLocator(city.pack.counties)
+    )
+    operations = OperationsService(
+        SqlCaseStore(engine), SqlClassStore(engine), calendar, locator, clock, bus,
+        workers=GridWorkers(loader=workers_from_accounts(accounts)),
+        departments=lambda: {d.id for d in accounts.departments()},
+    )  # fmt: skip
+    operations.seed_classes()  # the demo city's table, where rows are missing
+    return operations
 
 
 def _db_ok(engine: sa.Engine) -> bool:

@@ -40,6 +40,13 @@ class Permission(StrEnum):
     ACCOUNTS_READ = "accounts:read"
     ACCOUNTS_ADMIN = "accounts:admin"
     KEYS_OWN = "keys:own"
+    CASES_READ = "cases:read"
+    CASES_REPORT = "cases:report"
+    CASES_DISPATCH = "cases:dispatch"
+    CASES_HANDLE = "cases:handle"
+    CASES_VERIFY = "cases:verify"
+    CASES_SUPERVISE = "cases:supervise"
+    CASES_CLASSES = "cases:classes"
     CONTEXT_READ = "context:read"
     CONTEXT_WRITE = "context:write"
     CATALOG_READ = "catalog:read"
@@ -75,6 +82,32 @@ _CATALOG_GRANTS: dict[Role, frozenset[Permission]] = {
 }
 for _role, _granted in _CATALOG_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Cases (一网统管): grid workers report, handle and verify; the command centre files,
+# dispatches and closes; department staff handle their own department's cases (the
+# service checks whose case it is); the bureau supervises and edits the class table.
+_CASE_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(
+        {
+            Permission.CASES_READ,
+            Permission.CASES_REPORT,
+            Permission.CASES_DISPATCH,
+            Permission.CASES_VERIFY,
+        }
+    ),
+    Role.DEPARTMENT_STAFF: frozenset({Permission.CASES_READ, Permission.CASES_HANDLE}),
+    Role.GRID_WORKER: frozenset(
+        {
+            Permission.CASES_READ,
+            Permission.CASES_REPORT,
+            Permission.CASES_HANDLE,
+            Permission.CASES_VERIFY,
+        }
+    ),
+    Role.APP: frozenset({Permission.CASES_READ, Permission.CASES_REPORT}),
+}
+for _role, _cases in _CASE_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _cases
 
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:

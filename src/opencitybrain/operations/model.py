@@ -248,10 +248,11 @@ class Case:
 
 def next_alarm(case: Case) -> tuple[Alarm | None, datetime | None]:
     """Return the next alarm a timer scan must raise for the case, and when."""
+    # Before dispatch ``warned`` records that the stage's lateness was raised already.
     if case.status is CaseStatus.REPORTED and case.file_due_at is not None:
-        return Alarm.FILING_LATE, case.file_due_at
+        return (None, None) if case.warned else (Alarm.FILING_LATE, case.file_due_at)
     if case.status is CaseStatus.FILED and case.dispatch_due_at is not None:
-        return Alarm.DISPATCH_LATE, case.dispatch_due_at
+        return (None, None) if case.warned else (Alarm.DISPATCH_LATE, case.dispatch_due_at)
     if not case.clock_running or case.status not in CLOCK_STATUSES:
         return None, None
     if not case.warned and case.warn_at is not None:

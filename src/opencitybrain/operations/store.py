@@ -78,7 +78,12 @@ class CaseStore(Protocol):
         ...
 
     def save(
-        self, case: Case, expected_version: int, step: Step, new_tasks: Sequence[Task] = ()
+        self,
+        case: Case,
+        expected_version: int,
+        step: Step,
+        new_tasks: Sequence[Task] = (),
+        changed_tasks: Sequence[Task] = (),
     ) -> Case:
         """Store a changed case (version + 1) with its step; Conflict if it changed meanwhile."""
         ...
@@ -181,7 +186,12 @@ class SqlCaseStore:
         return int(top or 0) + 1
 
     def save(
-        self, case: Case, expected_version: int, step: Step, new_tasks: Sequence[Task] = ()
+        self,
+        case: Case,
+        expected_version: int,
+        step: Step,
+        new_tasks: Sequence[Task] = (),
+        changed_tasks: Sequence[Task] = (),
     ) -> Case:
         """Store a changed case (version + 1) with its step; Conflict if it changed meanwhile."""
         stored = replace(case, version=expected_version + 1)
@@ -200,6 +210,8 @@ class SqlCaseStore:
             conn.execute(steps.insert(), [step_row(step, self._next_seq(conn, case.id))])
             if new_tasks:
                 conn.execute(tasks.insert(), [task_row(t) for t in new_tasks])
+            for task in changed_tasks:
+                conn.execute(tasks.update().where(tasks.c.id == task.id).values(task_row(task)))
         return stored
 
     def link_report(self, report: Report, step: Step) -> None:

@@ -70,6 +70,9 @@ def test_terminal_states_only_reopen() -> None:
 def test_alarms_follow_the_stage_and_escalation() -> None:
     due = T0 + timedelta(hours=2)
     assert next_alarm(case(file_due_at=T0)) == (Alarm.FILING_LATE, T0)
+    assert next_alarm(case(file_due_at=T0, warned=True)) == (None, None)
+    filed = case(CaseStatus.FILED, dispatch_due_at=T0)
+    assert next_alarm(filed) == (Alarm.DISPATCH_LATE, T0)
     running = case(
         CaseStatus.IN_PROGRESS, clock_running=True, warn_at=T0, due_at=due,
         escalate_at=due + timedelta(hours=1),
