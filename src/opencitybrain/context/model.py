@@ -56,6 +56,7 @@ VALUE_MEMBER: dict[AttrKind, str] = {
 }
 RELATIONSHIP_KINDS = frozenset({AttrKind.RELATIONSHIP, AttrKind.LIST_RELATIONSHIP})
 _KINDS = {kind.value: kind for kind in AttrKind}
+_KIND_TEXT = {kind: kind.value for kind in AttrKind}  # a dict hit beats Enum.value's descriptor
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,7 @@ def _attrs_doc(attrs: dict[str, list[Attribute]]) -> dict[str, list[dict[str, An
 
 
 def _attr_doc(attr: Attribute) -> dict[str, Any]:
-    doc: dict[str, Any] = {"type": attr.kind.value, "value": attr.value}
+    doc: dict[str, Any] = {"type": _KIND_TEXT[attr.kind], "value": attr.value}
     if attr.observed_at is not None:
         doc["observedAt"] = format_datetime(attr.observed_at)
     if attr.unit_code is not None:
