@@ -1,25 +1,36 @@
-"""NGSI-LD context broker: single PATCH over HTTP, batch upsert, and queries.
+"""NGSI-LD context broker: single PATCH and batch upsert over HTTP, and queries.
 
-A real uvicorn server on 127.0.0.1 with the demo city's wiring (SQLite in a temp folder,
-in-process bus); clients are httpx on loopback. The baselines are measured in the same
-run: PATCH latency against GET /api/v1/health on the same server (the HTTP floor), and
-queries against a plain store scan of the same entities.
+Run on each store: SQLite (a temp folder) and PostgreSQL (a fresh database on
+127.0.0.1:5432, dropped afterwards; left out if unreachable). A real uvicorn server in its
+own process with the demo city's wiring and the in-process bus; the PATCH client is the
+lean keep-alive load generator of ``loadgen.py`` on loopback. The baselines are measured
+in the same run: PATCH against GET /api/v1/health on the same server (the HTTP floor),
+batch upsert against single PATCHes, and queries against a plain store scan of the same
+entities.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from psycopg import sql
 
 from benchmarks.harness import Harness
+from benchmarks.loadgen import request_bytes, run_load
 from opencitybrain.context.geoquery_input import parse_geoquery
 from opencitybrain.context.model import to_doc
 from opencitybrain.context.parsing import parse_entity
@@ -27,6 +38,11 @@ from opencitybrain.context.query import EntityQuery, run_query
 from tests.conftest import free_port
 from tests.support import DemoCity, bearer, build_demo_city
 
+PG_ADMIN = os.environ.get(
+    "CITYBRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+IN_FLIGHT = 8
+BATCH = 1000
 LINK = (
     "<https://smart-data-models.github.io/dataModel.Parking/context.jsonld>; "
     'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
@@ -49,14 +65,13 @@ def _spot(i: int) -> dict[str, Any]:
     }
 
 
-def _serve(data_dir: Path) -> tuple[str, str, subprocess.Popen[str]]:
+def _serve(data_dir: Path, database_url: str | None) -> tuple[str, str, subprocess.Popen[str]]:
     # The server runs in its own process, as in production: a client in the same process
     # would share its GIL and halve both.
     port = free_port()
+    args = [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
+        [*args, *([database_url] if database_url else [])], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     password = proc.stdout.readline().strip()
@@ -75,81 +90,108 @@ def _pcts(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
 
 
-async def _timed(
-    client: httpx.AsyncClient, method: str, url: str | list[str], n: int, conc: int, **kw: Any
-) -> tuple[float, list[float]]:
-    lat: list[float] = []
-    urls = [url] if isinstance(url, str) else url
-
-    async def one(i: int) -> None:
-        t0 = time.perf_counter()
-        res = await client.request(method, urls[i % len(urls)], **kw)
-        lat.append(time.perf_counter() - t0)
-        assert res.status_code < 300, res.text
-
-    t_start = time.perf_counter()
-    for lo in range(0, n, conc):
-        await asyncio.gather(*(one(i) for i in range(min(conc, n - lo))))
-    return n / (time.perf_counter() - t_start), lat
+@contextmanager
+def _postgres_database() -> Iterator[str | None]:
+    """Yield the URL of a fresh PostgreSQL database (dropped after), or None if unreachable."""
+    name = f"cb_bench_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+            admin.execute(sql.SQL(drop).format(sql.Identifier(name)))
 
 
 def run(h: Harness) -> None:
-    """Measure PATCH/s, batch upsert and query latency on the broker."""
-    n_patch = 200 if h.quick else 3000
+    """Measure PATCH/s, batch upsert and query latency on SQLite and on PostgreSQL."""
+    n_patch = 200 if h.quick else 4000
+    n_batches = 2 if h.quick else 10
     sizes = [500] if h.quick else [10_000, 100_000]
-    with tempfile.TemporaryDirectory() as tmp:
-        base, password, proc = _serve(Path(tmp) / "server")
-        try:
-            asyncio.run(_http_figures(h, password, base, n_patch))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-        _query_figures(h, build_demo_city(Path(tmp) / "local"), sizes)
+    with tempfile.TemporaryDirectory() as tmp, _postgres_database() as pg_url:
+        stores: list[tuple[str, str | None]] = [("SQLite", None)]
+        if pg_url is None:
+            h.console.print("[yellow]PostgreSQL unreachable: its figures are left out[/yellow]")
+        else:
+            stores.append(("PostgreSQL", pg_url))
+        for label, url in stores:
+            base, password, proc = _serve(Path(tmp) / f"server-{label}", url)
+            try:
+                asyncio.run(_http_figures(h, password, base, n_patch, n_batches, label))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+            local = build_demo_city(Path(tmp) / f"local-{label}", url)
+            try:
+                _query_figures(h, local, sizes, label)
+            finally:
+                asyncio.run(local.platform.close())
 
 
-async def _http_figures(h: Harness, password: str, base: str, n: int) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+async def _http_figures(
+    h: Harness, password: str, base: str, n: int, n_batches: int, store: str
+) -> None:
+    port = int(base.rsplit(":", 1)[1])
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         res = await client.post(
             "/api/v1/auth/token",
-            data={
-                "grant_type": "password",
-                "username": "operator",
-                "password": password,
-            },
+            data={"grant_type": "password", "username": "operator", "password": password},
         )
-        auth = bearer(res.json()["access_token"])
-        hdr = {**auth, "Link": LINK, "Content-Type": "application/json"}
-        for i in range(8):
+        token = res.json()["access_token"]
+        hdr = {**bearer(token), "Link": LINK, "Content-Type": "application/json"}
+        for i in range(IN_FLIGHT):
             await client.post("/ngsi-ld/v1/entities", json=_spot(i), headers=hdr)
-        rate, lat = await _timed(client, "GET", "/api/v1/health", n, 8)
-        p50, p95 = _pcts(lat)
+        health = [request_bytes("GET", "/api/v1/health", {})]
+        load = await run_load(port, health, n, IN_FLIGHT)
+        p50, p95 = _pcts(load.latencies)
+        floor = f"GET /health (floor, {store})"
+        note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight"
+        h.record("context http", floor, load.rate, "req/s", higher_is_better=True, note=note)
+        # Each connection updates its own entity, as sensors do; one hot entity would
+        # measure optimistic-concurrency retries instead.
+        body = json.dumps({"value": "occupied"}).encode()
+        patches = [
+            request_bytes("PATCH", f"/ngsi-ld/v1/entities/{_spot(i)['id']}/attrs/status", hdr, body)
+            for i in range(IN_FLIGHT)
+        ]
+        load = await run_load(port, patches, n, IN_FLIGHT)
+        p50, p95 = _pcts(load.latencies)
         h.record(
             "context http",
-            "GET /health (floor)",
-            rate,
-            "req/s",
-            higher_is_better=True,
-            note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, 8 in flight",
-        )
-        # Each request in flight updates its own entity, as sensors do; one hot entity
-        # would measure optimistic-concurrency retries instead.
-        urls = [f"/ngsi-ld/v1/entities/{_spot(i)['id']}/attrs/status" for i in range(8)]
-        rate, lat = await _timed(
-            client, "PATCH", urls, n, 8, headers=hdr, json={"value": "occupied"}
-        )
-        p50, p95 = _pcts(lat)
-        h.record(
-            "context http",
-            "PATCH one attribute",
-            rate,
+            f"PATCH one attribute ({store})",
+            load.rate,
             "updates/s",
-            baseline="GET /health (floor)",
+            baseline=floor,
             higher_is_better=True,
-            note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, 8 in flight, SQLite",
+            note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight",
+        )
+        batch = [_spot(10_000 + i) for i in range(BATCH)]
+        url = "/ngsi-ld/v1/entityOperations/upsert"
+        await client.post(url, json=batch, headers=hdr)  # first call creates them
+        lat: list[float] = []
+        for _ in range(n_batches):
+            t0 = time.perf_counter()
+            res = await client.post(url, json=batch, headers=hdr)
+            lat.append(time.perf_counter() - t0)
+            assert res.status_code == 204, res.text
+        h.record(
+            "context http",
+            f"batch upsert of {BATCH:,} ({store})",
+            BATCH * len(lat) / sum(lat),
+            "entities/s",
+            baseline=f"PATCH one attribute ({store})",
+            higher_is_better=True,
+            note=f"one request after another; p50 {statistics.median(lat) * 1000:.0f} ms a batch",
         )
 
 
-def _query_figures(h: Harness, city: DemoCity, sizes: list[int]) -> None:
+def _query_figures(h: Harness, city: DemoCity, sizes: list[int], store: str) -> None:
     broker = city.platform.broker
     ctx = broker.resolver.compile(LINK.split(">")[0].lstrip("<"))
     near = parse_geoquery("near;maxDistance==500", "Point", "[115.85,28.605]")
@@ -162,11 +204,11 @@ def _query_figures(h: Harness, city: DemoCity, sizes: list[int]) -> None:
         dt = time.perf_counter() - t0
         h.record(
             "context store",
-            f"upsert_many {size:,}",
+            f"upsert_many {size:,} ({store})",
             size / dt,
             "entities/s",
             higher_is_better=True,
-            note="one call, one transaction, SQLite",
+            note="one call, one transaction",
         )
         query = EntityQuery(
             context=ctx, types=["ParkingSpot"], q='status=="free"', geo=near, limit=100, count=True
@@ -174,7 +216,7 @@ def _query_figures(h: Harness, city: DemoCity, sizes: list[int]) -> None:
         scan = h.time(lambda t=tenant, q=query: run_query(broker.store, t, q), repeat=1, warmup=0)
         h.record(
             "context query",
-            f"type+q+near at {size:,}: store scan",
+            f"type+q+near at {size:,}: store scan ({store})",
             scan.median * 1000,
             "ms",
             note="decode every entity of the type, then filter",
@@ -183,7 +225,7 @@ def _query_figures(h: Harness, city: DemoCity, sizes: list[int]) -> None:
         broker.query(tenant, query)  # loads the tenant into the index
         h.record(
             "context query",
-            f"index load {size:,}",
+            f"index load {size:,} ({store})",
             (time.perf_counter() - t0) * 1000,
             "ms",
             note="once per tenant and process",
@@ -192,9 +234,9 @@ def _query_figures(h: Harness, city: DemoCity, sizes: list[int]) -> None:
         found = broker.query(tenant, query).total
         h.record(
             "context query",
-            f"type+q+near at {size:,}: index",
+            f"type+q+near at {size:,}: index ({store})",
             timing.median * 1000,
             "ms",
-            baseline=f"type+q+near at {size:,}: store scan",
+            baseline=f"type+q+near at {size:,}: store scan ({store})",
             note=f"p95 {timing.percentile(95) * 1000:.1f} ms, {found} matches, count=true",
         )

@@ -1,4 +1,6 @@
-"""Serve a fresh demo city in its own process: ``python -m benchmarks.demo_server DIR PORT``.
+"""Serve a fresh demo city in its own process.
+
+``python -m benchmarks.demo_server DIR PORT [DB_URL]``.
 
 Prints the operator's password on the first line of stdout once the server is ready, so
 the benchmark (another process, like a real client) can sign in.
@@ -15,9 +17,9 @@ from tests.support import build_demo_city
 
 
 def main() -> None:
-    """Build the demo city in DIR and serve it on 127.0.0.1:PORT until killed."""
+    """Build the demo city in DIR (database DB_URL if given) and serve it on 127.0.0.1:PORT."""
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
-    city = build_demo_city(data_dir)
+    city = build_demo_city(data_dir, sys.argv[3] if len(sys.argv) > 3 else None)
     config = uvicorn.Config(
         city.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
     )

@@ -29,9 +29,15 @@ class DemoCity:
         return self.credentials[username].secret
 
 
-def build_demo_city(data_dir: Path) -> DemoCity:
-    """Build and seed the demo city in a data folder."""
-    settings = Settings(data_dir=data_dir, clock="simulated", sim_speed=60, city_pack="nanchang")
+def build_demo_city(data_dir: Path, database_url: str | None = None) -> DemoCity:
+    """Build and seed the demo city in a data folder (and a database other than its SQLite)."""
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        clock="simulated",
+        sim_speed=60,
+        city_pack="nanchang",
+    )
     platform = asyncio.run(build_platform(settings))
     counties = [DemoCounty(c.code, c.name_zh, c.name_en) for c in platform.city.counties()]
     created = seed_demo_org(
