@@ -2,18 +2,19 @@
 
 Three processes, as in production: the demo city's server (``benchmarks.demo_server``:
 SQLite, in-process bus, the notifier in the serving loop), a notification receiver
-(a tiny asyncio HTTP server, this module run with ``--receiver PORT``) and the client
-(this process: httpx on loopback). N subscriptions on ParkingSpot ``status`` each notify
-their own receiver path; 8 updates in flight PATCH the status of 8 spots (each PATCH
-changes the value, so each is a change every subscription must notify).
+(``benchmarks.notify_receiver``, a tiny asyncio HTTP server) and the client (this
+process: httpx on loopback). N subscriptions on ParkingSpot ``status`` each notify their
+own receiver path. Every update changes a value, so each is a change every subscription
+must notify: first single PATCHes, 8 in flight, on 8 spots; then batch updates of
+1,000 spots, which bring changes faster than PATCHes can, so the notifier sets the pace.
 
 Figures, all from the same run:
 
 - PATCH updates/s with no subscription (baseline) and with N subscriptions;
-- notifications/s: notified entity changes delivered per second, from the first PATCH
-  to the last arrival (a POST may carry several changes: the notifier batches what
-  queued up), against the receiver's HTTP floor (one-entity POSTs sent straight to it
-  by an httpx client, 8 in flight);
+- notifications/s of each phase: notified entity changes delivered per second, from
+  the first update to the last arrival (a POST may carry several changes: the notifier
+  batches what queued up), against the receiver's HTTP floor (one-entity POSTs sent
+  straight to it by an httpx client, 8 in flight);
 - delivered: the share of the expected notifications that arrived (must be 100 %);
 - update → notification latency, p50/p95, one update at a time.
 """
@@ -21,281 +22,298 @@ Figures, all from the same run:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from benchmarks.bench_context import LINK, _pcts, _serve, _spot, _timed
 from benchmarks.harness import Harness
+from benchmarks.notify_receiver import start_receiver
 from tests.conftest import free_port
 from tests.support import bearer
 
 GROUP = "context notify"
+FLOOR = "receiver floor: direct POSTs"
+FLIPS = ("occupied", "free")
 SPOTS = 8
 IN_FLIGHT = 8
 WAIT_S = 120.0
+LINK = (
+    "<https://smart-data-models.github.io/dataModel.Parking/context.jsonld>; "
+    'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+)
 
 
-# --- the receiver (its own process) ------------------------------------------------------
+def _spot(i: int) -> dict[str, Any]:
+    return {
+        "id": f"urn:ngsi-ld:ParkingSpot:notify:{i:07d}",
+        "type": "ParkingSpot",
+        "status": {"type": "Property", "value": "free"},
+        "location": {
+            "type": "GeoProperty",
+            "value": {"type": "Point", "coordinates": [115.80 + (i % 300) * 0.0005, 28.60]},
+        },
+    }
 
 
-class _Tally:
-    """Count notifications and notified entities; wake waiters on each arrival."""
-
-    def __init__(self) -> None:
-        self.posts = 0
-        self.entities = 0
-        self.changed = asyncio.Condition()
-
-    def snapshot(self) -> bytes:
-        return json.dumps({"posts": self.posts, "entities": self.entities}).encode()
-
-
-async def _handle(
-    tally: _Tally, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    # HTTP/1.1 with keep-alive, as much of it as a notifier and httpx use: Content-Length
-    # bodies, no chunking. POST counts a notification; GET /wait?entities=N&timeout=S
-    # answers once N entities were notified (or S seconds passed) with the tallies.
-    try:
-        while True:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            method, target, _ = head[0].split(" ", 2)
-            length = 0
-            for line in head[1:]:
-                name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            body = await reader.readexactly(length) if length else b""
-            if method == "POST":
-                notified = len(json.loads(body).get("data", ()))
-                async with tally.changed:
-                    tally.posts += 1
-                    tally.entities += notified
-                    tally.changed.notify_all()
-                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-            else:
-                query = parse_qs(urlsplit(target).query)
-                want = int(query.get("entities", ["0"])[0])
-                timeout = float(query.get("timeout", ["0"])[0])
-                async with tally.changed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            tally.changed.wait_for(lambda n=want: tally.entities >= n), timeout
-                        )
-                    payload = tally.snapshot()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
-async def _receive(port: int) -> None:
-    tally = _Tally()
-    server = await asyncio.start_server(
-        lambda r, w: _handle(tally, r, w), "127.0.0.1", port, backlog=256
-    )
-    print("ready", flush=True)
-    async with server:
-        await server.serve_forever()
-
-
-def _start_receiver() -> tuple[str, subprocess.Popen[str]]:
+def _serve(data_dir: Path) -> tuple[str, str, subprocess.Popen[str]]:
+    """Serve a fresh demo city in its own process; return its URL and operator password."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bench_notify", "--receiver", str(port)],
+        [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready", "the receiver did not start"
-    return f"http://127.0.0.1:{port}", proc
+    password = proc.stdout.readline().strip()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return base, password, proc
+
+
+def _pcts(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
 
 
 # --- the client (this process) -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each phase does."""
+
+    subs: int  # subscriptions, each notifying its own receiver path
+    patches: int  # single-attribute PATCHes per phase
+    batch: int  # entities per batch update
+    rounds: int  # batch updates
+    latency: int  # one-at-a-time updates timed to their notifications
+
+
+QUICK = Sizes(subs=2, patches=48, batch=20, rounds=2, latency=5)
+FULL = Sizes(subs=10, patches=2000, batch=1000, rounds=5, latency=50)
+
+
 def run(h: Harness) -> None:
-    """Measure notifications/s to a local receiver for N subscriptions while PATCHing."""
-    n_subs = 2 if h.quick else 10
-    n_updates = 48 if h.quick else 2000
-    n_latency = 5 if h.quick else 50
+    """Measure notifications/s to a local receiver for N subscriptions while updating."""
+    sizes = QUICK if h.quick else FULL
     with tempfile.TemporaryDirectory() as tmp:
         base, password, server = _serve(Path(tmp) / "server")
-        receiver, receiver_proc = _start_receiver()
+        receiver, receiver_proc = start_receiver()
         try:
-            asyncio.run(_figures(h, base, password, receiver, n_subs, n_updates, n_latency))
+            asyncio.run(_figures(h, base, password, receiver, sizes))
         finally:
             for proc in (server, receiver_proc):
                 proc.terminate()
                 proc.wait(timeout=20)
 
 
-async def _figures(
-    h: Harness,
-    base: str,
-    password: str,
-    receiver: str,
-    n_subs: int,
-    n_updates: int,
-    n_latency: int,
-) -> None:
+class _Broker:
+    """The client side: PATCHes and batch updates with the operator's token."""
+
+    def __init__(self, client: httpx.AsyncClient, hdr: dict[str, str]) -> None:
+        self.client = client
+        self.hdr = hdr
+        self.urls = [f"/ngsi-ld/v1/entities/{_spot(i)['id']}/attrs/status" for i in range(SPOTS)]
+
+    async def patch(self, i: int, lat: list[float]) -> None:
+        """Set spot i % 8 to occupied or free by round: every PATCH changes a value."""
+        body = {"value": FLIPS[(i // SPOTS) % 2]}
+        t0 = time.perf_counter()
+        res = await self.client.patch(self.urls[i % SPOTS], json=body, headers=self.hdr)
+        lat.append(time.perf_counter() - t0)
+        assert res.status_code < 300, res.text
+
+    async def patches(self, count: int, start: int) -> tuple[float, list[float]]:
+        """PATCH ``count`` times, 8 in flight; return updates/s and latencies."""
+        lat: list[float] = []
+        t0 = time.perf_counter()
+        for lo in range(start, start + count, IN_FLIGHT):
+            top = min(lo + IN_FLIGHT, start + count)
+            await asyncio.gather(*(self.patch(i, lat) for i in range(lo, top)))
+        return count / (time.perf_counter() - t0), lat
+
+    async def batch_update(self, first: int, size: int, status: str) -> None:
+        """Update the status of spots first … first+size-1 in one batch request."""
+        body = [
+            {
+                "id": _spot(i)["id"],
+                "type": "ParkingSpot",
+                "status": {"type": "Property", "value": status},
+            }
+            for i in range(first, first + size)
+        ]
+        res = await self.client.post(
+            "/ngsi-ld/v1/entityOperations/upsert",
+            json=body,
+            params={"options": "update"},
+            headers=self.hdr,
+        )
+        assert res.status_code < 300, res.text
+
+
+async def _arrived(recv: httpx.AsyncClient, entities: int = 0, wait_s: float = 0) -> Any:
+    """Return the receiver's tallies once ``entities`` arrived (or ``wait_s`` passed)."""
+    res = await recv.get("/wait", params={"entities": entities, "timeout": wait_s})
+    return json.loads(res.content)
+
+
+async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: Sizes) -> None:
     async with (
-        httpx.AsyncClient(base_url=base, timeout=30) as client,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
         httpx.AsyncClient(base_url=receiver, timeout=WAIT_S + 30) as recv,
     ):
         res = await client.post(
             "/api/v1/auth/token",
             data={"grant_type": "password", "username": "operator", "password": password},
         )
-        hdr = {**bearer(res.json()["access_token"]), "Link": LINK}
-        for i in range(SPOTS):
-            res = await client.post("/ngsi-ld/v1/entities", json=_spot(i), headers=hdr)
-            assert res.status_code == 201, res.text
-
-        urls = [f"/ngsi-ld/v1/entities/{_spot(i)['id']}/attrs/status" for i in range(SPOTS)]
-        flips = [{"value": "occupied"}, {"value": "free"}]
-
-        async def patch(count: int, start: int) -> tuple[float, list[float]]:
-            # Request i sets spot i % 8 to flips[round % 2]: every PATCH changes a value.
-            lat: list[float] = []
-            t0 = time.perf_counter()
-            for lo in range(start, start + count, IN_FLIGHT):
-                batch = range(lo, min(lo + IN_FLIGHT, start + count))
-                done = await asyncio.gather(
-                    *(
-                        _one(client, urls[i % SPOTS], flips[(i // SPOTS) % 2], hdr, lat)
-                        for i in batch
-                    )
-                )
-                assert all(done)
-            return count / (time.perf_counter() - t0), lat
-
-        rate, lat = await patch(n_updates, 0)
-        p50, p95 = _pcts(lat)
-        h.record(
-            GROUP,
-            "PATCH, no subscription",
-            rate,
-            "updates/s",
-            higher_is_better=True,
-            note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight, SQLite",
+        broker = _Broker(client, {**bearer(res.json()["access_token"]), "Link": LINK})
+        # Every entity exists before any subscription, so creations notify nothing.
+        spots = max(SPOTS, sizes.batch)
+        res = await client.post(
+            "/ngsi-ld/v1/entityOperations/upsert",
+            json=[_spot(i) for i in range(spots)],
+            headers=broker.hdr,
         )
+        assert res.status_code < 300, res.text
+        n = sizes.subs
 
-        floor = await _receiver_floor(recv, n_updates * n_subs)
+        rate, lat = await broker.patches(sizes.patches, 0)
+        p50, p95 = _pcts(lat)
+        note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight, SQLite"
+        h.record(
+            GROUP, "PATCH, no subscription", rate, "updates/s", higher_is_better=True, note=note
+        )
+        floor = await _receiver_floor(recv, sizes.patches * n)
         h.record(
             GROUP,
-            "receiver floor: direct POSTs",
+            FLOOR,
             floor,
             "notifications/s",
             higher_is_better=True,
             note=f"httpx → receiver, one entity per POST, {IN_FLIGHT} in flight",
         )
-        before = json.loads((await recv.get("/wait")).content)
-        already = before["entities"]
 
-        for k in range(n_subs):
-            subscription = {
-                "type": "Subscription",
-                "entities": [{"type": "ParkingSpot"}],
-                "watchedAttributes": ["status"],
-                "notification": {
-                    "endpoint": {"uri": f"{receiver}/s{k}"},
-                    "attributes": ["status"],
-                    "format": "keyValues",
-                },
-            }
-            res = await client.post("/ngsi-ld/v1/subscriptions", json=subscription, headers=hdr)
-            assert res.status_code == 201, res.text
+        for k in range(n):
+            await _subscribe(client, broker.hdr, f"{receiver}/s{k}")
+        start = first = await _arrived(recv)
 
-        expected = already + n_updates * n_subs
+        # Phase 1: single PATCHes, 8 in flight.
         t0 = time.perf_counter()
-        rate, lat = await patch(n_updates, n_updates)
-        got = json.loads(
-            (await recv.get("/wait", params={"entities": expected, "timeout": WAIT_S})).content
-        )
+        rate, lat = await broker.patches(sizes.patches, sizes.patches)
+        got = await _arrived(recv, start["entities"] + sizes.patches * n, WAIT_S)
         elapsed = time.perf_counter() - t0
-        delivered = got["entities"] - already
         p50, p95 = _pcts(lat)
         h.record(
             GROUP,
-            f"PATCH, {n_subs} subscriptions",
+            f"PATCH, {n} subscriptions",
             rate,
             "updates/s",
             baseline="PATCH, no subscription",
             higher_is_better=True,
             note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight",
         )
+        _record_delivery(h, f"notifications of PATCHes, {n} subscriptions", start, got, elapsed)
+
+        # Phase 2: batch updates, so changes come faster than PATCHes can bring them.
+        start = got
+        t0 = time.perf_counter()
+        for r in range(sizes.rounds):
+            await broker.batch_update(0, sizes.batch, FLIPS[r % 2])
+        sent = time.perf_counter() - t0
+        changes = sizes.batch * sizes.rounds
+        got = await _arrived(recv, start["entities"] + changes * n, WAIT_S)
+        elapsed = time.perf_counter() - t0
         h.record(
             GROUP,
-            f"notifications, {n_subs} subscriptions",
-            delivered / elapsed,
-            "notifications/s",
-            baseline="receiver floor: direct POSTs",
+            f"batch update, {n} subscriptions",
+            changes / sent,
+            "entity updates/s",
             higher_is_better=True,
-            note=f"{delivered:,} entity changes in {got['posts'] - before['posts']} "
-            f"POSTs, {elapsed:.2f} s from first PATCH to last arrival",
+            note=f"{sizes.rounds} upserts (options=update) of {sizes.batch:,} entities",
         )
+        _record_delivery(h, f"notifications of batches, {n} subscriptions", start, got, elapsed)
+        expected = (sizes.patches + changes) * n
+        delivered = got["entities"] - first["entities"]
         h.record(
             GROUP,
             "delivered",
-            100 * delivered / (n_updates * n_subs),
+            100 * delivered / expected,
             "%",
             higher_is_better=True,
-            note=f"{delivered:,} of {n_updates * n_subs:,} within {WAIT_S:.0f} s",
+            note=f"{delivered:,} of {expected:,} notified entity changes, none lost",
         )
 
+        # Latency: one update at a time, until all N notifications arrived.
         latencies: list[float] = []
         seen = got["entities"]
-        for i in range(n_latency):
-            one_start = time.perf_counter()
-            assert await _one(client, urls[0], flips[i % 2], hdr, [])
-            res = await recv.get("/wait", params={"entities": seen + n_subs, "timeout": 10})
-            latencies.append(time.perf_counter() - one_start)
-            seen = json.loads(res.content)["entities"]
+        for i in range(sizes.latency):
+            t0 = time.perf_counter()
+            await broker.patch(i * SPOTS, [])
+            seen = (await _arrived(recv, seen + n, 10))["entities"]
+            latencies.append(time.perf_counter() - t0)
         p50, p95 = _pcts(latencies)
         h.record(
             GROUP,
-            f"update → notification, {n_subs} subscriptions",
+            f"update → notification, {n} subscriptions",
             p50,
             "ms p50",
-            note=f"p95 {p95:.2f} ms, one update at a time, until all {n_subs} arrived",
+            note=f"p95 {p95:.2f} ms, one PATCH at a time, until all {n} notifications arrived",
         )
 
 
-async def _one(
-    client: httpx.AsyncClient, url: str, body: dict[str, Any], hdr: dict[str, str], lat: list[float]
-) -> bool:
-    t0 = time.perf_counter()
-    res = await client.patch(url, json=body, headers=hdr)
-    lat.append(time.perf_counter() - t0)
-    return res.status_code < 300
+def _record_delivery(h: Harness, name: str, start: Any, got: Any, elapsed: float) -> None:
+    delivered = got["entities"] - start["entities"]
+    posts = got["posts"] - start["posts"]
+    h.record(
+        GROUP,
+        name,
+        delivered / elapsed,
+        "notifications/s",
+        baseline=FLOOR,
+        higher_is_better=True,
+        note=f"{delivered:,} entity changes in {posts:,} POSTs, "
+        f"{elapsed:.2f} s from the first update to the last arrival",
+    )
+
+
+async def _subscribe(client: httpx.AsyncClient, hdr: dict[str, str], uri: str) -> None:
+    subscription = {
+        "type": "Subscription",
+        "entities": [{"type": "ParkingSpot"}],
+        "watchedAttributes": ["status"],
+        "notification": {
+            "endpoint": {"uri": uri},
+            "attributes": ["status"],
+            "format": "keyValues",
+        },
+    }
+    res = await client.post("/ngsi-ld/v1/subscriptions", json=subscription, headers=hdr)
+    assert res.status_code == 201, res.text
 
 
 async def _receiver_floor(recv: httpx.AsyncClient, n: int) -> float:
+    """Return one-entity POSTs/s an httpx client gets through to the receiver, 8 in flight."""
     note = {"id": "urn:ngsi-ld:Notification:floor", "type": "Notification"}
-    entity = {"id": _spot(0)["id"], "type": "ParkingSpot", "status": "free"}
-    rate, _ = await _timed(recv, "POST", "/floor", n, IN_FLIGHT, json={**note, "data": [entity]})
-    return rate
+    body = {**note, "data": [{"id": _spot(0)["id"], "type": "ParkingSpot", "status": "free"}]}
 
+    async def one() -> None:
+        res = await recv.post("/floor", json=body)
+        assert res.status_code == 204
 
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--receiver":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_receive(int(sys.argv[2])))
-    else:
-        sys.exit("usage: python -m benchmarks.bench_notify --receiver PORT")
+    t0 = time.perf_counter()
+    for lo in range(0, n, IN_FLIGHT):
+        await asyncio.gather(*(one() for _ in range(min(IN_FLIGHT, n - lo))))
+    return n / (time.perf_counter() - t0)

@@ -10,9 +10,11 @@ def test_notify_benchmark_delivers_every_notification() -> None:
     harness = main(["notify", "--quick"])
     figures = {fig.name: fig for fig in harness.figures if fig.group == GROUP}
     assert figures["delivered"].value == 100, figures["delivered"].note
-    notified = figures["notifications, 2 subscriptions"]
-    assert notified.value > 0
-    assert notified.baseline == "receiver floor: direct POSTs"
-    assert harness.get(GROUP, notified.baseline).value > 0
+    for phase in ("PATCHes", "batches"):
+        notified = figures[f"notifications of {phase}, 2 subscriptions"]
+        assert notified.value > 0
+        assert notified.baseline == "receiver floor: direct POSTs"
+        assert harness.get(GROUP, notified.baseline).value > 0
+    assert figures["batch update, 2 subscriptions"].value > 0
     assert figures["PATCH, 2 subscriptions"].baseline == "PATCH, no subscription"
     assert figures["update → notification, 2 subscriptions"].value > 0
