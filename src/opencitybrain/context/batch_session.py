@@ -227,7 +227,10 @@ class BatchSession:
                 result.created.append(entity_id)
             what: What = "created" if created else "updated"
             attrs = tuple(self.attrs[entity_id])
-            result.changes.append(EntityChange(self.tenant, what, self.state[entity_id], attrs))
+            before = self.stored.get(entity_id, {}).get("attrs", {})
+            previous = {n: before[n] for n in attrs if before.get(n)} if not created else None
+            change = EntityChange(self.tenant, what, self.state[entity_id], attrs, None, previous)
+            result.changes.append(change)
 
 
 def records_of_doc(doc: Mapping[str, Any], at: datetime) -> list[HistoryRecord]:

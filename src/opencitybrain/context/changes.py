@@ -7,6 +7,7 @@ new attribute instance is kept for the temporal API.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -29,6 +30,9 @@ class EntityChange:
     entity: Entity
     attrs: tuple[str, ...] = ()
     version: int | None = None  # the store version it produced, when known
+    # The changed attributes' instances before the change (storage form), for
+    # subscriptions with showChanges; only those that existed before.
+    previous: dict[str, list[dict[str, Any]]] | None = None
 
     def event(self, at: datetime, ctx: Context | None, origin: str = "") -> CloudEvent:
         """Return the CloudEvent announcing the change (``origin``: the writing process)."""
@@ -43,6 +47,8 @@ class EntityChange:
             # The state as changed travels with the event, so consumers (notifications in
             # any worker) see each change, not whatever the entity became since.
             data["entity"] = to_doc(self.entity)
+            if self.previous:
+                data["previous"] = self.previous
         return CloudEvent(
             type=f"city.context.entity.{self.what}",
             source=SOURCE,
@@ -51,6 +57,15 @@ class EntityChange:
             data=data,
             context=ctx,
         )
+
+
+def previous_of(old: Entity, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return the storage form of the named attributes as they were in ``old``."""
+    kept = {n: old.attrs[n] for n in names if old.attrs.get(n)}
+    if not kept:
+        return {}
+    attrs: dict[str, list[dict[str, Any]]] = to_doc(Entity(old.id, old.types, kept))["attrs"]
+    return attrs
 
 
 def attr_doc(entity_id: str, types: tuple[str, ...], name: str, attr: Attribute) -> dict[str, Any]:

@@ -209,13 +209,25 @@ class Notifier:
                     return  # deleted since; its deletion will be announced too
                 entity = from_doc(doc)
         reasons = change_reasons(what, tuple(data.get("attrs") or ()), entity)
+        before = data.get("previous")
+        previous = (
+            from_doc({"id": entity_id, "type": [], "attrs": before}).attrs if before else None
+        )
         for watch in candidates:
             try:
                 reason = watch.trigger(reasons, entity)
                 if reason is None or self._throttled(watch, now):
                     continue
                 target = entity or Entity(entity_id, types)
-                notice = payload(watch, target, reason, now, self._resolver, deleted=not entity)
+                notice = payload(
+                    watch,
+                    target,
+                    reason,
+                    now,
+                    self._resolver,
+                    deleted=not entity,
+                    previous=previous,
+                )
             except Exception:
                 log.exception("subscription %s failed to match %s", watch.id, entity_id)
                 continue

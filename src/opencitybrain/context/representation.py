@@ -259,3 +259,27 @@ def _choose_language(language_map: Mapping[str, Any], prefs: list[str]) -> tuple
         return "@none", language_map["@none"]
     tag = next(iter(language_map))
     return tag, language_map[tag]
+
+
+def add_previous(
+    item: dict[str, Any],
+    previous: Mapping[str, Sequence[Attribute]],
+    context: ContextValue | CompiledContext,
+    resolver: ContextResolver,
+) -> None:
+    """Give each changed attribute of a normalized entity its value before the change.
+
+    The member is ``previous`` + the kind's value member (``previousValue``,
+    ``previousObject``, ``previousLanguageMap``, …), per instance by datasetId.
+    """
+    ctx = resolver.compile(context)
+    for iri, before in previous.items():
+        rendered = item.get(ctx.compact(iri))
+        if not isinstance(rendered, dict | list):
+            continue
+        old_by_dataset = {a.dataset_id: a for a in before}
+        for instance in rendered if isinstance(rendered, list) else [rendered]:
+            old = old_by_dataset.get(instance.get("datasetId"))
+            if old is not None:
+                member = VALUE_MEMBER[old.kind]
+                instance["previous" + member[0].upper() + member[1:]] = _plain_value(old, ctx)

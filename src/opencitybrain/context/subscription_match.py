@@ -21,7 +21,7 @@ before attribute reasons.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,10 +29,15 @@ from typing import Any
 from opencitybrain.context.geoquery import compile_geoquery
 from opencitybrain.context.geoquery_input import parse_geoq
 from opencitybrain.context.jsonld import CORE_CONTEXT_URL, CompiledContext, ContextResolver
-from opencitybrain.context.model import Entity, format_datetime, parse_datetime
+from opencitybrain.context.model import Attribute, Entity, format_datetime, parse_datetime
 from opencitybrain.context.query_eval import compile_query
 from opencitybrain.context.query_parser import parse_query
-from opencitybrain.context.representation import context_value, render_entity, render_geojson
+from opencitybrain.context.representation import (
+    add_previous,
+    context_value,
+    render_entity,
+    render_geojson,
+)
 from opencitybrain.kernel.ids import new_id
 
 Reason = tuple[str, str | None]  # (trigger, attribute IRI or None)
@@ -169,8 +174,13 @@ def payload(
     resolver: ContextResolver,
     *,
     deleted: bool = False,
+    previous: Mapping[str, list[Attribute]] | None = None,
 ) -> tuple[str, Doc, dict[str, str]]:
-    """Return the endpoint, body and headers of one Notification (clause 5.3.1)."""
+    """Return the endpoint, body and headers of one Notification (clause 5.3.1).
+
+    With ``showChanges`` a normalized (or concise) notification also gives each changed
+    attribute's value before the change (``previousValue``, ``previousObject``, …).
+    """
     n = watch.notification
     endpoint = n["endpoint"]
     accept = endpoint.get("accept", "application/json")
@@ -191,6 +201,8 @@ def payload(
             data = render_geojson([entity], resolver, ctx, **opts)
         else:
             item = render_entity(entity, resolver, ctx, **opts)
+            if previous and n.get("showChanges") and not opts["key_values"]:
+                add_previous(item, previous, ctx, resolver)
             data = [concise(item) if n.get("format") == "concise" else item]
     body: Doc = {
         "id": NOTIFICATION_PREFIX + new_id(),

@@ -7,7 +7,7 @@ with the @context (``@context`` in the document) they are read under; a PATCH th
 either of them brings its own @context along. Timestamps are ISO-8601 UTC strings.
 
 Not supported, answered with OperationNotSupported: periodic notifications
-(``timeInterval``), ``temporalQ``, ``scopeQ``, ``csf`` and ``showChanges``. An entity
+(``timeInterval``), ``temporalQ``, ``scopeQ`` and ``csf``. An entity
 selector's ``type`` may list several types (``A,B`` or ``A|B``, any of them).
 """
 
@@ -205,11 +205,6 @@ def _notification(value: Any, ctx: CompiledContext, old: Doc | None) -> Doc:
             out[key] = _endpoint(item)
         elif key in ("sysAttrs", "showChanges"):
             out[key] = _bool(f"notification.{key}", item)
-            if key == "showChanges" and item:
-                raise OperationNotSupported(
-                    "不支持 showChanges", "showChanges is not supported",
-                    field="notification.showChanges",
-                )  # fmt: skip
         else:
             bad("notification", f"未知成员 {key}", f"unknown member {key}")
     if "endpoint" not in out:

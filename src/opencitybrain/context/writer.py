@@ -18,8 +18,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from opencitybrain.context.changes import EntityChange, history_of_changes
+from opencitybrain.context.changes import EntityChange, history_of_changes, previous_of
 from opencitybrain.context.index import EntityIndex
 from opencitybrain.context.model import Entity, to_doc
 from opencitybrain.context.store import EntityStore, VersionedPut
@@ -53,6 +54,7 @@ class _Ready:
     entity: Entity
     changes: Changes
     put: VersionedPut
+    previous: dict[str, list[dict[str, Any]]]
 
 
 class EntityWriter:
@@ -138,7 +140,7 @@ class EntityWriter:
                 return None
             history = history_of_changes(entity, changes, now)
             put = VersionedPut(job.tenant, to_doc(entity), version, history)
-            return _Ready(job, entity, changes, put)
+            return _Ready(job, entity, changes, put, previous_of(current, changes.updated))
         except BaseException as exc:  # the caller gets whatever its update raised
             job.future.set_exception(exc)
             return None
@@ -162,7 +164,9 @@ class EntityWriter:
                 else:
                     job.future.set_exception(_busy(job.entity_id))
                 continue
-            change = EntityChange(job.tenant, "updated", r.entity, r.changes.updated, version)
+            change = EntityChange(
+                job.tenant, "updated", r.entity, r.changes.updated, version, r.previous
+            )
             self._index.apply([change])
             job.future.set_result((r.changes, [change]))
 

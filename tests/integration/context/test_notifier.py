@@ -125,6 +125,27 @@ async def test_a_burst_notifies_every_state_it_went_through(rig: Callable[..., R
     assert [len(b["data"]) for b in r.bodies()] == [1, 100, 49]  # queued ones go together
 
 
+async def test_show_changes_gives_each_change_its_previous_value(rig: Callable[..., Rig]) -> None:
+    r = rig()
+    r.subscribe(notification={"endpoint": {"uri": HOOK}, "showChanges": True})
+    r.subscribe(
+        notification={"endpoint": {"uri": HOOK}, "format": "keyValues", "showChanges": True}
+    )
+    await r.notifier.start(r.bus)
+    for value in range(3):
+        await r.change(7, value)
+        await r.bus.drain()
+    await r.notifier.idle()
+    normalized = [e["count"] for b in r.bodies() for e in b["data"] if isinstance(e["count"], dict)]
+    assert normalized == [
+        {"type": "Property", "value": 0},  # created: nothing before
+        {"type": "Property", "value": 1, "previousValue": 0},
+        {"type": "Property", "value": 2, "previousValue": 1},
+    ]
+    plain = [e["count"] for b in r.bodies() for e in b["data"] if not isinstance(e["count"], dict)]
+    assert plain == [0, 1, 2]  # keyValues carries no previous values
+
+
 async def test_server_errors_are_retried_with_backoff(rig: Callable[..., Rig]) -> None:
     r = rig([503, 500])
     sub_id = r.subscribe()
