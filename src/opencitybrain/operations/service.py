@@ -195,7 +195,9 @@ class OperationsService:
                 f"案件已被修改（当前版本 {case.version}），请刷新后重试",
                 f"the case has changed (now version {case.version}); reload and retry",
             )
-        tasks = self.store.tasks_of(case_id)
+        # Sub-tasks matter only to joint-case steps; skip the read for the rest.
+        needs_tasks = action in (Action.HANDLE, Action.COMPLETE_TASK) or inp.assist_departments
+        tasks = self.store.tasks_of(case_id) if needs_tasks else []
         self._check_scope(ctx, case, action, inp, tasks)
         if action in (Action.DISPATCH, Action.REOPEN):
             self._check_departments([inp.department_id, *inp.assist_departments])
