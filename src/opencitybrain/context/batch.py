@@ -79,7 +79,8 @@ def batch_upsert(
     result = BatchResult()
     items = check_items(result, raw, ld=ld)
     session = BatchSession(svc, tenant, [i.label for i in items])
-    for label, new in parse_items(result, items, _entity_parser(svc, context, session.now)):
+    parse = _entity_parser(svc, context, session.now, check=replace_existing)
+    for label, new in parse_items(result, items, parse):
         old = None if replace_existing else session.get(new.id)
         if old is None:
             # Replacing rewrites every attribute as new (Replace Entity, clause 5.6.18).
@@ -175,10 +176,13 @@ def batch_delete(svc: ContextBroker, tenant: str, raw: Sequence[Any]) -> BatchRe
 
 
 def _entity_parser(
-    svc: ContextBroker, context: CompiledContext, now: datetime
+    svc: ContextBroker, context: CompiledContext, now: datetime, *, check: bool = True
 ) -> Callable[[dict[str, Any]], Entity]:
+    # Whole entities meet their type's schema (where one is checked); an upsert with
+    # options=update carries fragments of existing entities, which are not checked.
     def parse(payload: dict[str, Any]) -> Entity:
-        return svc.checked(parse_entity(payload, svc.resolver, context, now=now))
+        entity = parse_entity(payload, svc.resolver, context, now=now)
+        return svc.checked(entity) if check else entity
 
     return parse
 

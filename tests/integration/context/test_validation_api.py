@@ -120,3 +120,24 @@ def test_one_bad_entity_fails_alone_in_a_batch(
     assert client.get(f"{ENTITIES}/{bad['id']}", headers=h).status_code == 404
     for entity in good:
         assert client.get(f"{ENTITIES}/{entity['id']}", headers=h).status_code == 200
+
+
+def test_an_upsert_with_update_carries_fragments_and_is_not_checked(
+    client: TestClient, h: dict[str, str]
+) -> None:
+    body = spot(30)
+    assert client.post(ENTITIES, json=body, headers=h).status_code == 201
+    fragment = {
+        "id": body["id"],
+        "type": "ParkingSpot",
+        "status": {"type": "Property", "value": "occupied"},
+        "@context": body["@context"],
+    }
+    res = client.post(f"{OPS}/upsert", params={"options": "update"}, json=[fragment], headers=h)
+    assert res.status_code == 204, res.text
+    # Replacing with the same fragment would drop the required attributes: refused.
+    res = client.post(f"{OPS}/upsert", json=[fragment], headers=h)
+    assert res.status_code == 207, res.text
+    [error] = res.json()["errors"]
+    assert error["entityId"] == body["id"]
+    assert error["error"]["type"] == BAD_REQUEST
