@@ -26,6 +26,7 @@ from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.api.app import create_app
 from opencitybrain.api.system import HealthChecks
 from opencitybrain.apikit.services import ServiceRegistry
+from opencitybrain.apps.plugin import App, AppHost, load_apps
 from opencitybrain.catalog.api import router as catalog_router
 from opencitybrain.catalog.ckan_api import router as ckan_router
 from opencitybrain.catalog.service import CatalogService
@@ -49,6 +50,7 @@ from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedCloc
 from opencitybrain.kernel.ids import new_secret
 from opencitybrain.kernel.settings import Settings
 from opencitybrain.operations.api import router as operations_router
+from opencitybrain.operations.bus_intake import BusIntake
 from opencitybrain.operations.class_store import SqlClassStore
 from opencitybrain.operations.directory import GridWorkers, workers_from_accounts
 from opencitybrain.operations.locate import CaseLocator, CountyCaseLocator, RegionCaseLocator
@@ -120,12 +122,16 @@ class Platform:
     services: ServiceRegistry = field(default_factory=ServiceRegistry)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    # Scenario plug-ins (entry points ``opencitybrain.apps``) and what they are handed.
+    apps: list[App] = field(default_factory=list)
+    host: AppHost | None = None
 
     def app(self, *, serve_cockpit: bool = True) -> FastAPI:
         """Build the HTTP app on this platform; its lifespan runs the background work."""
         app = create_app(
             self.services,
-            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router, operations_router],
+            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router, operations_router]
+            + [r for a in self.apps for r in a.routers()],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
             lifespan=self._lifespan,
@@ -160,18 +166,26 @@ class Platform:
         )
         operations = self.services.get(OperationsService)
         self.tasks.append(asyncio.create_task(operations.run_timers(), name="operations-timers"))
+        await self.services.get(BusIntake).stop()
+        await self.services.get(BusIntake).start(self.bus)  # apps' case requests
+        if self.host is not None:
+            for plugin in self.apps:
+                await plugin.start(self.host)
 
     async def stop(self) -> None:
         """Stop the background work (only from the loop it runs in)."""
         if self._loop is not asyncio.get_running_loop():
             return
         self._loop = None
+        for plugin in reversed(self.apps):
+            await plugin.stop()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()
         await self.services.get(Notifier).stop()
+        await self.services.get(BusIntake).stop()
         await self.broker.stop()
 
     async def close(self) -> None:
@@ -219,7 +233,11 @@ async def build_platform(
     platform.services.add(clock, Clock)
     platform.services.add(bus, Bus)
     platform.services.add(catalog)
-    platform.services.add(build_operations(engine, city, clock, bus, accounts))
+    operations = build_operations(engine, city, clock, bus, accounts)
+    platform.services.add(operations)
+    platform.services.add(BusIntake(operations))
+    platform.host = AppHost(settings, clock, bus, broker, city, platform.services)
+    platform.apps = load_apps()
     step("就绪 / ready", 1.0)
     return platform
 
