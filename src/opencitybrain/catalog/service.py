@@ -47,6 +47,23 @@ def _not_found(what: str) -> NotFound:
     return NotFound("catalog.no_resource", f"资源 {what} 不存在", f"no resource {what!r}")
 
 
+def index_weights(r: Resource, dept: Department) -> dict[str, float]:
+    """Return the search terms of a resource version and their weights (titles weigh most)."""
+    s = r.spec
+    return weigh(
+        [
+            (s.name_zh, 5.0, True),
+            (s.name_en, 5.0, False),
+            (" ".join(s.tags), 3.0, True),
+            (" ".join(f"{f.name_zh} {f.name.replace('_', ' ')}" for f in s.fields), 2.0, False),
+            (s.abstract, 1.0, False),
+            (f"{dept.name_zh} {dept.name_en}", 1.0, False),
+            (f"{label_zh(s.domain)} {s.domain.value}", 1.0, False),
+            (r.code.replace("/", " "), 1.0, False),
+        ]
+    )
+
+
 class CatalogService:
     """Keep the government resource catalogue: versioned, searchable, announced."""
 
@@ -78,7 +95,7 @@ class CatalogService:
                 note=note[:500],
             )
             try:
-                await asyncio.to_thread(self._store.add, resource, self._weights(resource, dept))
+                await asyncio.to_thread(self._store.add, resource, index_weights(resource, dept))
             except Conflict:
                 continue
             await self._announce(ctx, resource)
@@ -123,7 +140,7 @@ class CatalogService:
             change=Change.REVISED,
             note=note[:500],
         )
-        await asyncio.to_thread(self._store.replace, resource, self._weights(resource, dept))
+        await asyncio.to_thread(self._store.replace, resource, index_weights(resource, dept))
         await self._announce(ctx, resource)
         return resource
 
@@ -150,7 +167,7 @@ class CatalogService:
             change=Change.WITHDRAWN,
             note=reason.strip()[:500],
         )
-        await asyncio.to_thread(self._store.replace, resource, self._weights(resource, dept))
+        await asyncio.to_thread(self._store.replace, resource, index_weights(resource, dept))
         await self._announce(ctx, resource)
         return resource
 
@@ -184,25 +201,6 @@ class CatalogService:
                 f"no department {spec.department_id!r}",
                 (FieldError("department_id", "an existing department / 已有部门"),),
             ) from None
-
-    @staticmethod
-    def _weights(r: Resource, dept: Department) -> dict[str, float]:
-        s = r.spec
-        return weigh(
-            [
-                (s.name_zh, 5.0, True),
-                (s.name_en, 5.0, False),
-                (" ".join(s.tags), 3.0, True),
-                (" ".join(f"{f.name_zh} {f.name.replace('_', ' ')}" for f in s.fields), 2.0, False),
-                (s.abstract, 1.0, False),
-                (
-                    f"{dept.name_zh} {dept.name_en} {label_zh(s.domain)} {s.domain.value}",
-                    1.0,
-                    False,
-                ),
-                (r.code.replace("/", " "), 1.0, False),
-            ]
-        )
 
     async def _announce(self, ctx: Context, r: Resource) -> None:
         event = CloudEvent(

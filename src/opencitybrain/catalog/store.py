@@ -8,7 +8,7 @@ concurrent revisions cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -33,6 +33,10 @@ class CatalogStore(Protocol):
 
     def add(self, resource: Resource, weights: Mapping[str, float]) -> None:
         """Insert a new resource (version 1); raise Conflict if its code is taken."""
+        ...
+
+    def add_many(self, items: Sequence[tuple[Resource, Mapping[str, float]]]) -> None:
+        """Insert new resources in one transaction (bulk loads); all or none."""
         ...
 
     def replace(self, resource: Resource, weights: Mapping[str, float]) -> None:
@@ -105,17 +109,23 @@ class SqlCatalogStore:
 
     def add(self, resource: Resource, weights: Mapping[str, float]) -> None:
         """Insert a new resource (version 1); raise Conflict if its code is taken."""
-        doc = resource_doc(resource)
+        self.add_many([(resource, weights)])
+
+    def add_many(self, items: Sequence[tuple[Resource, Mapping[str, float]]]) -> None:
+        """Insert new resources in one transaction (bulk loads); all or none."""
         try:
             with self._engine.begin() as conn:
-                conn.execute(resources.insert().values(_row(resource, doc)))
-                self._version(conn, resource, doc)
-                self._index(conn, resource, weights)
+                for resource, weights in items:
+                    doc = resource_doc(resource)
+                    conn.execute(resources.insert().values(_row(resource, doc)))
+                    self._version(conn, resource, doc)
+                    self._index(conn, resource, weights)
         except sa.exc.IntegrityError as exc:
+            codes = ", ".join(r.code for r, _ in items[:3]) + ("…" if len(items) > 3 else "")
             raise Conflict(
                 "catalog.code_taken",
-                f"资源代码 {resource.code} 已被使用",
-                f"resource code {resource.code} is taken",
+                f"资源代码已被使用：{codes}",
+                f"a resource code is taken: {codes}",
             ) from exc
 
     def replace(self, resource: Resource, weights: Mapping[str, float]) -> None:

@@ -8,6 +8,8 @@ PostgreSQL, so both engines rank alike.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,31 +94,99 @@ def _order(q: SearchQuery, score: sa.ColumnElement[Any] | None) -> list[sa.Colum
 
 
 def run_search(conn: sa.Connection, q: SearchQuery) -> SearchResult:
-    """Answer a search on one connection (one consistent snapshot where the engine has one)."""
+    """Answer a search on one connection."""
     found = q.terms()
-    source: sa.FromClause = resources
-    score: sa.ColumnElement[Any] | None = None
-    if found:
-        matched = _matches(conn, found)
-        source = resources.join(matched, matched.c.resource_id == resources.c.id)
-        score = matched.c.score
+    if not found:
+        return _unranked(conn, q)
+    # With text, the matching set is computed once: its small columns come back in one
+    # statement, and the count, facets, order and page are made from them here. Asking
+    # SQL for each would repeat the term lookups five times.
+    matched = _matches(conn, found)
+    # Only the columns this search orders and counts by: every match passes through here.
+    sort_col = _SORT_COLUMN.get(q.sort)
+    row_facets = [f for f in q.facets if f is not Facet.TAGS]
+    cols: list[Any] = [resources.c.id, matched.c.score, resources.c.code]
+    cols += [sort_col] if sort_col is not None else [sa.literal(0)]
+    cols += [_FACET_COLUMN[f] for f in row_facets]
+    rows = conn.execute(
+        sa.select(*cols)
+        .select_from(resources.join(matched, matched.c.resource_id == resources.c.id))
+        .where(*_filters(q))
+    ).all()
+    facets: dict[Facet, list[tuple[str, int]]] = {}
+    for facet in q.facets:
+        if facet is Facet.TAGS:
+            source = resources.join(matched, matched.c.resource_id == resources.c.id)
+            facets[facet] = _facet(conn, source, _filters(q), facet, q.facet_limit)
+        else:
+            i = 4 + row_facets.index(facet)
+            counts = Counter(str(r[i]) for r in rows)
+            facets[facet] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: q.facet_limit]
+    page = sorted(rows, key=_ROW_ORDER[q.sort])[q.offset : q.offset + q.limit]
+    docs = _docs(conn, [str(r[0]) for r in page])
+    hits = [Hit(resource_from_doc(docs[str(r[0])]), round(float(r[1]), 4)) for r in page]
+    return SearchResult(len(rows), hits, facets)
+
+
+_SORT_COLUMN: dict[Sort, sa.ColumnElement[Any]] = {
+    Sort.UPDATED_DESC: resources.c.updated_at,
+    Sort.UPDATED_ASC: resources.c.updated_at,
+    Sort.NAME_ASC: resources.c.name_zh,
+    Sort.NAME_DESC: resources.c.name_zh,
+}
+# Orders over (id, score, code, sort column, …) rows; the code breaks ties.
+_ROW_ORDER: dict[Sort, Callable[[Any], Any]] = {
+    Sort.RELEVANCE: lambda r: (-r[1], r[2]),
+    Sort.UPDATED_DESC: lambda r: (-r[3].timestamp(), r[2]),
+    Sort.UPDATED_ASC: lambda r: (r[3], r[2]),
+    Sort.NAME_ASC: lambda r: (r[3], r[2]),
+    Sort.NAME_DESC: lambda r: (_Desc(r[3]), r[2]),
+    Sort.CODE_ASC: lambda r: r[2],
+}
+
+
+class _Desc:
+    """Invert the order of a string inside a sort key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def _docs(conn: sa.Connection, ids: list[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    stmt = sa.select(resources.c.id, resources.c.doc).where(resources.c.id.in_(ids))
+    return {str(i): doc for i, doc in conn.execute(stmt)}
+
+
+def _unranked(conn: sa.Connection, q: SearchQuery) -> SearchResult:
+    """Answer a search without text: filters, facets and order all in SQL."""
     where = _filters(q)
     total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one()
+        conn.execute(sa.select(sa.func.count()).select_from(resources).where(*where)).scalar_one()
     )
     hits: list[Hit] = []
     if q.limit > 0 and total > q.offset:
-        cols: list[Any] = [resources.c.doc, score if score is not None else sa.literal(0.0)]
         page = (
-            sa.select(*cols)
-            .select_from(source)
+            sa.select(resources.c.doc)
             .where(*where)
-            .order_by(*_order(q, score))
+            .order_by(*_order(q, None))
             .limit(q.limit)
             .offset(q.offset)
         )
-        hits = [Hit(resource_from_doc(doc), round(float(s), 4)) for doc, s in conn.execute(page)]
-    facets = {f: _facet(conn, source, where, f, q.facet_limit) for f in q.facets}
+        hits = [Hit(resource_from_doc(doc), 0.0) for doc in conn.execute(page).scalars()]
+    facets = {f: _facet(conn, resources, where, f, q.facet_limit) for f in q.facets}
     return SearchResult(total, hits, facets)
 
 

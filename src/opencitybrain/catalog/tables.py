@@ -79,4 +79,7 @@ terms = sa.Table(
     sa.Column("resource_id", ID, sa.ForeignKey("catalog_resources.id"), primary_key=True),
     sa.Column("weight", sa.Float, nullable=False),
     sa.Index("ix_catalog_terms_resource_id", "resource_id"),
+    # SQLite keeps the rows in primary-key order: a term's postings, weights included,
+    # are read in one range without a lookup per row.
+    sqlite_with_rowid=False,
 )

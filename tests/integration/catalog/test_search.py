@@ -171,3 +171,16 @@ async def test_injection_attempts_are_just_text(seeded: CatalogService) -> None:
     for text in ("'; DROP TABLE catalog_terms; --", "% _ \\", "人口' OR '1'='1"):
         seeded.search(ADMIN, SearchQuery(text, departments=("x' OR 1=1 --",)))
     assert seeded.search(ADMIN, SearchQuery("户籍")).total == 1
+
+
+async def test_text_results_follow_every_sort(seeded: CatalogService) -> None:
+    titles = ["户籍人口基本信息", "企业登记信息", "机动车登记信息"]  # in publication order
+    assert names(seeded, SearchQuery("信息", sort=Sort.CODE_ASC)) == titles
+    assert names(seeded, SearchQuery("信息", sort=Sort.UPDATED_DESC)) == titles[::-1]
+    assert names(seeded, SearchQuery("信息", sort=Sort.UPDATED_ASC)) == titles
+    assert names(seeded, SearchQuery("信息", sort=Sort.NAME_ASC)) == sorted(titles)
+    assert names(seeded, SearchQuery("信息", sort=Sort.NAME_DESC)) == sorted(titles)[::-1]
+    ranked = seeded.search(ADMIN, SearchQuery("信息", facets=(Facet.TAGS, Facet.LEVEL)))
+    assert [h.score for h in ranked.hits] == sorted((h.score for h in ranked.hits), reverse=True)
+    assert dict(ranked.facets[Facet.TAGS])["机动车"] == 1
+    assert sum(n for _, n in ranked.facets[Facet.LEVEL]) == 3
