@@ -51,6 +51,9 @@ class Permission(StrEnum):
     CONTEXT_WRITE = "context:write"
     CATALOG_READ = "catalog:read"
     CATALOG_PUBLISH = "catalog:publish"
+    FLEET_READ = "fleet:read"
+    FLEET_INGEST = "fleet:ingest"
+    FLEET_ADMIN = "fleet:admin"
 
 
 ROLE_NAMES: dict[Role, tuple[str, str]] = {
@@ -108,6 +111,16 @@ _CASE_GRANTS: dict[Role, frozenset[Permission]] = {
 }
 for _role, _cases in _CASE_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _cases
+
+# Key-vehicle supervision: terminals and gateways (apps) send positions; the command
+# centre and department staff watch vehicles and alerts; the bureau edits the rules.
+_FLEET_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.APP: frozenset({Permission.FLEET_INGEST, Permission.FLEET_READ}),
+    Role.OPERATOR: frozenset({Permission.FLEET_READ}),
+    Role.DEPARTMENT_STAFF: frozenset({Permission.FLEET_READ}),
+}
+for _role, _fleet in _FLEET_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _fleet
 
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:

@@ -22,9 +22,11 @@ __all__ = ["Alert", "Transitions", "alert_id", "transitions"]
 I64 = NDArray[np.int64]
 
 
-class Alert(msgspec.Struct, kw_only=True):
+class Alert(msgspec.Struct, kw_only=True, gc=False):
     """Hold one alert: which vehicle broke which rule, where, when, and when it ended.
 
+    Only scalars inside, so the garbage collector need not track it (``gc=False``):
+    thousands of open alerts then cost nothing to each collection.
     ``subject`` names what the rule was about besides the vehicle (a zone id), ``value``
     the measure that broke it (km/h, metres off the corridor, minutes) and ``limit`` the
     threshold it broke.

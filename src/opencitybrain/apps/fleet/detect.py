@@ -71,10 +71,9 @@ class Track:
     def __len__(self) -> int:
         return len(self.t)
 
-    @cached_property
-    def points(self) -> NDArray[np.object_]:
-        """Return the points as shapely geometries in metres (built once, on demand)."""
-        points: NDArray[np.object_] = shapely.points(self.x, self.y)
+    def points_at(self, rows: I64) -> NDArray[np.object_]:
+        """Return some points as shapely geometries in metres (only those a rule needs)."""
+        points: NDArray[np.object_] = shapely.points(self.x[rows], self.y[rows])
         return points
 
     @cached_property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import repeat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,7 +139,7 @@ class FleetEngine:
     def process_batch(self, batch: PositionBatch, now: float) -> Outcome:
         """Run decoded positions through duplicates, ordering, rules and state."""
         get = self.fleet.slot.get
-        slots = np.fromiter((get(d, -1) for d in batch.device), np.int64, len(batch))
+        slots = np.fromiter(map(get, batch.device, repeat(-1)), np.int64, len(batch))
         if (slots < 0).any():
             unknown = slots < 0
             extra = [Quarantined(int(i), UNKNOWN, UNKNOWN_REASON) for i in batch.index[unknown]]
@@ -148,15 +149,15 @@ class FleetEngine:
             slots = slots[~unknown]
         batch_d = drop_duplicates(batch, slots)
         if len(batch_d) != len(batch):
-            slots = np.fromiter((get(d, -1) for d in batch_d.device), np.int64, len(batch_d))
+            slots = np.fromiter(map(get, batch_d.device, repeat(-1)), np.int64, len(batch_d))
         batch = batch_d
         order = np.lexsort((batch.t, slots))
         batch, slots = batch.take(order), slots[order]
         last_t = self.state.f("last_t")[slots]
-        repeat = batch.t == last_t  # sent again after its batch was processed
-        if repeat.any():
-            batch, slots, last_t = batch.take(~repeat), slots[~repeat], last_t[~repeat]
-            batch = replace(batch, duplicates=batch.duplicates + int(repeat.sum()))
+        again = batch.t == last_t  # sent again after its batch was processed
+        if again.any():
+            batch, slots, last_t = batch.take(~again), slots[~again], last_t[~again]
+            batch = replace(batch, duplicates=batch.duplicates + int(again.sum()))
         late = batch.t < last_t
         outcome = Outcome(
             received=batch.received,
@@ -198,7 +199,7 @@ class FleetEngine:
         )  # fmt: skip
         held: dict[RuleCode, Held] = {}
         if r.zones.enabled and self.zones.zones:
-            p, z = self.zones.violations(tr.points, tr.cls, minute_of_day_beijing(tr.t))
+            p, z = self.zones.violations(tr.x, tr.y, tr.cls, minute_of_day_beijing(tr.t))
             held[RuleCode.NO_GO_ZONE] = Held(
                 p, slots[p] * self.n_zones + z, np.full(len(p), np.nan), np.full(len(p), np.nan)
             )
@@ -207,7 +208,7 @@ class FleetEngine:
         if r.corridor.enabled:
             sel = np.flatnonzero(self._corridor_cls[tr.cls] & self._permits.has_corridor[slots])
             dist = np.full(len(tr), np.nan)
-            dist[sel] = self._permits.corridor_distance(tr.points[sel], slots[sel])
+            dist[sel] = self._permits.corridor_distance(tr.points_at(sel), slots[sel])
             with np.errstate(invalid="ignore"):
                 off = dist > r.corridor.max_deviation_m
             held[RuleCode.CORRIDOR_DEVIATION] = Held.of_slots(
@@ -226,7 +227,7 @@ class FleetEngine:
                 dwell = tr.t - stop_since
                 long_stop = self._dwell_cls[tr.cls] & stopped & (dwell > r.dwell.max_stop_s)
             cand = np.flatnonzero(long_stop)
-            long_stop[cand[self._permits.in_own_site(tr.points[cand], slots[cand])]] = False
+            long_stop[cand[self._permits.in_own_site(tr.points_at(cand), slots[cand])]] = False
             held[RuleCode.UNAUTHORISED_DWELL] = Held.of_slots(
                 long_stop, slots, dwell / 60.0, r.dwell.max_stop_s / 60.0
             )
@@ -238,9 +239,8 @@ class FleetEngine:
     def _speeding(self, tr: Track) -> Held:
         sp = self.rules.speeding
         class_limit = self._class_limit[tr.cls]
-        floor = np.minimum(class_limit, self.matcher.min_limit_kmh + sp.road_tolerance_kmh)
-        # Only points fast enough to break some limit need a road: most do not.
-        cand = np.flatnonzero(tr.speed > floor)
+        # Only points fast enough to break some nearby road's limit need matching.
+        cand = np.flatnonzero(self.matcher.may_speed(tr.x, tr.y, tr.speed, sp.road_tolerance_kmh))
         road_limit = np.full(len(tr), np.nan)
         road_limit[cand] = self.matcher.match(tr.x[cand], tr.y[cand]).limit_kmh
         with np.errstate(invalid="ignore"):
@@ -248,45 +248,55 @@ class FleetEngine:
         return Held.of_slots(over, tr.slot, tr.speed, np.fmin(class_limit, road_limit))
 
     def _alerts(self, rule: RuleCode, h: Held, tr: Track, out: Outcome) -> None:
-        per = self.n_zones if rule is RuleCode.NO_GO_ZONE else 1
+        zoned = rule is RuleCode.NO_GO_ZONE
+        per = self.n_zones if zoned else 1
         first_of_slot = np.full(self.state.size, -1, dtype=np.int64)
         first_of_slot[tr.slot[tr.first]] = np.flatnonzero(tr.first)
+        open_now = self.state.open[rule]
         tx = transitions(
             tr.first, tr.last, first_of_slot, h.point, h.key, self.state.open_keys(rule), per
         )
-        events = [
-            (int(p), 0, int(k), -1) for p, k in zip(tx.close_point, tx.close_key, strict=True)
-        ]
-        events += [(int(h.point[i]), 1, int(h.key[i]), int(i)) for i in tx.open_pair]
-        events.sort()
-        sev = self._severity(rule)
-        for p, is_open, key, pair in events:
+        if len(tx.close_point) == 0 and len(tx.open_pair) == 0:
+            return
+        when = tr.t.tolist()
+        pairs = tx.open_pair
+        at = h.point[pairs]
+        keys = h.key[pairs].tolist()
+        values, limits = _nums(h.value[pairs]), _nums(h.limit[pairs])
+        lons, lats, slots = tr.lon[at].tolist(), tr.lat[at].tolist(), tr.slot[at].tolist()
+        # A key may open, close and open again within one batch: replay in time order.
+        events = sorted(
+            [(p, 0, k) for p, k in zip(tx.close_point.tolist(), tx.close_key.tolist(), strict=True)]
+            + [(p, 1, i) for i, p in enumerate(at.tolist())]
+        )
+        severity = self._severity(rule)
+        zones, vehicles = self.zones.zones, self.fleet.vehicles
+        for p, is_open, ref in events:
             if not is_open:
-                alert = self.state.open.pop((rule, key), None)
-                if alert is not None:
-                    alert.closed_at = _utc(float(tr.t[p]))
-                    out.closed.append(alert)
+                closed = open_now.pop(ref, None)
+                if closed is not None:
+                    closed.closed_at = _utc(when[p])
+                    out.closed.append(closed)
                 continue
-            slot = int(tr.slot[p])
-            vehicle = self.fleet.vehicles[slot]
-            zone = self.zones.zones[key % per] if rule is RuleCode.NO_GO_ZONE else None
+            key = keys[ref]
+            vehicle = vehicles[slots[ref]]
+            zone = zones[key % per] if zoned else None
             subject = zone.id if zone else None
-            t = float(tr.t[p])
             alert = Alert(
-                id=alert_id(vehicle.device_id, rule, subject, t),
+                id=alert_id(vehicle.device_id, rule, subject, when[p]),
                 device_id=vehicle.device_id,
                 plate=vehicle.plate,
                 vclass=vehicle.vclass.value,
                 rule=rule,
                 subject=subject,
-                severity=zone.severity if zone else sev,
-                opened_at=_utc(t),
-                lon=float(tr.lon[p]),
-                lat=float(tr.lat[p]),
-                value=_num(h.value[pair]),
-                limit=_num(h.limit[pair]),
+                severity=zone.severity if zone else severity,
+                opened_at=_utc(when[p]),
+                lon=lons[ref],
+                lat=lats[ref],
+                value=values[ref],
+                limit=limits[ref],
             )
-            self.state.open[(rule, key)] = alert
+            open_now[key] = alert
             out.opened.append(alert)
 
     def _severity(self, rule: RuleCode) -> Severity:
@@ -315,11 +325,15 @@ class FleetEngine:
     # --- time-driven rules --------------------------------------------------------------
 
     def _close_offline(self, tr: Track, out: Outcome) -> None:
-        for p in np.flatnonzero(tr.first):
-            alert = self.state.open.pop((RuleCode.TERMINAL_OFFLINE, int(tr.slot[p])), None)
-            if alert is not None:
-                alert.closed_at = _utc(float(tr.t[p]))
-                out.closed.append(alert)
+        offline = self.state.open[RuleCode.TERMINAL_OFFLINE]
+        if not offline:
+            return
+        present = np.flatnonzero(tr.first)
+        heard = present[np.isin(tr.slot[present], self.state.open_keys(RuleCode.TERMINAL_OFFLINE))]
+        for p in heard.tolist():
+            alert = offline.pop(int(tr.slot[p]))
+            alert.closed_at = _utc(float(tr.t[p]))
+            out.closed.append(alert)
 
     def tick(self, now: float) -> list[Alert]:
         """Open offline alerts for on-duty terminals silent too long; return them."""
@@ -330,9 +344,9 @@ class FleetEngine:
         with np.errstate(invalid="ignore"):
             silent = st.b("on_duty") & (now - st.f("last_t") > rule.max_silence_s)
         opened = []
+        offline = st.open[RuleCode.TERMINAL_OFFLINE]
         for slot in np.flatnonzero(silent).tolist():
-            key = (RuleCode.TERMINAL_OFFLINE, slot)
-            if key in st.open:
+            if slot in offline:
                 continue
             vehicle = self.fleet.vehicles[slot]
             t = float(st.f("last_t")[slot]) + rule.max_silence_s
@@ -349,7 +363,7 @@ class FleetEngine:
                 value=(now - float(st.f("last_t")[slot])) / 60.0,
                 limit=rule.max_silence_s / 60.0,
             )
-            st.open[key] = alert
+            offline[slot] = alert
             opened.append(alert)
         return opened
 
@@ -358,5 +372,8 @@ def _index(q: Quarantined) -> int:
     return q.index
 
 
-def _num(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 3)
+def _nums(values: F64) -> list[float | None]:
+    """Return values rounded to 3 decimals, nan as None (JSON has no nan)."""
+    rounded = np.round(values, 3)
+    finite = np.isfinite(rounded).tolist()
+    return [v if ok else None for v, ok in zip(rounded.tolist(), finite, strict=True)]

@@ -6,6 +6,7 @@ for precision and recall) and by the benchmark. Deterministic for a given seed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ def plate_for(i: int, vclass: VehicleClass) -> str:
 
 def square_ring(lon: float, lat: float, half_m: float) -> list[tuple[float, float]]:
     """Return a square ring of half-side ``half_m`` around a point (lon/lat)."""
-    dlon = half_m / (111_320.0 * np.cos(np.radians(lat)))
+    dlon = half_m / (111_320.0 * math.cos(math.radians(lat)))
     dlat = half_m / 110_574.0
     return [
         (lon - dlon, lat - dlat),

@@ -18,10 +18,13 @@ from opencitybrain.apps.fleet.alerts import Alert
 from opencitybrain.apps.fleet.model import Fleet
 from opencitybrain.apps.fleet.rules import RuleCode
 
-__all__ = ["AlertKey", "FleetState", "StateSnapshot"]
+__all__ = ["FleetState", "StateSnapshot"]
 
-# (rule, key): key is slot * keys_per_slot + sub, as in alerts.transitions.
-AlertKey = tuple[RuleCode, int]
+
+def _no_alerts() -> dict[RuleCode, dict[int, Alert]]:
+    return {rule: {} for rule in RuleCode}
+
+
 SNAPSHOT_VERSION = 1
 
 
@@ -51,8 +54,8 @@ class FleetState:
 
     size: int = 0
     arrays: dict[str, NDArray[np.float64] | NDArray[np.bool_]] = field(default_factory=dict)
-    # Open alerts by (rule, key).
-    open: dict[AlertKey, Alert] = field(default_factory=dict)
+    # Open alerts by rule, then key.
+    open: dict[RuleCode, dict[int, Alert]] = field(default_factory=_no_alerts)
 
     def __post_init__(self) -> None:
         for name in self.FLOATS:
@@ -81,7 +84,11 @@ class FleetState:
 
     def open_keys(self, rule: RuleCode) -> NDArray[np.int64]:
         """Return the keys of a rule's open alerts."""
-        return np.fromiter((k for r, k in self.open if r is rule), np.int64)
+        return np.fromiter(self.open[rule], np.int64, len(self.open[rule]))
+
+    def open_alerts(self) -> list[Alert]:
+        """Return every open alert."""
+        return [a for alerts in self.open.values() for a in alerts.values()]
 
     def snapshot(self, fleet: Fleet) -> bytes:
         """Serialise the state (msgpack), naming slots by device id."""
@@ -92,7 +99,7 @@ class FleetState:
             arrays={
                 k: v.astype(v.dtype.newbyteorder("<")).tobytes() for k, v in self.arrays.items()
             },
-            alerts=list(self.open.values()),
+            alerts=self.open_alerts(),
         )
         return msgspec.msgpack.encode(snap)
 
@@ -122,7 +129,7 @@ class FleetState:
                 zone = zone_index.get(alert.subject or "")
                 if zone is None:
                     continue
-                state.open[(alert.rule, slot * n_zones + zone)] = alert
+                state.open[alert.rule][slot * n_zones + zone] = alert
             else:
-                state.open[(alert.rule, slot)] = alert
+                state.open[alert.rule][slot] = alert
         return state

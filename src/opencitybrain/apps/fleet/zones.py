@@ -1,9 +1,10 @@
 """Geometry the rules test points against, compiled once into projected metres.
 
-No-go zones sit in one STRtree queried for the whole batch (``predicate="within"``);
-which class each zone bars, and in which minutes of the day, are lookup tables so the
-pairs the tree returns are filtered without a Python loop. Permits' corridors and sites
-are per-vehicle geometry, indexed by the vehicle's slot.
+No-go zones sit in a grid (:mod:`.grid`) queried for the whole batch from bare
+coordinates; candidates are confirmed with ``shapely.contains_xy`` on arrays. Which
+class each zone bars, and in which minutes of the day, are lookup tables, so the pairs
+are filtered without a Python loop. Permits' corridors and sites are per-vehicle
+geometry, indexed by the vehicle's slot.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from opencitybrain.apps.fleet.grid import GridIndex
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, TimeWindow
 from opencitybrain.apps.fleet.rules import Zone
 from opencitybrain.geo.projection import LocalProjection
@@ -58,27 +60,26 @@ class ZoneIndex:
     def __init__(self, zones: list[Zone], projection: LocalProjection) -> None:
         self.zones = zones
         self.polygons = _polygons([z.ring for z in zones], projection)
-        self.tree = shapely.STRtree(self.polygons)
+        b = shapely.bounds(self.polygons) if len(zones) else np.zeros((0, 4))
+        self.grid = GridIndex(b[:, 0], b[:, 1], b[:, 2], b[:, 3], cell_m=100.0)
         self.bars = np.zeros((len(zones), len(CLASSES)), dtype=np.bool_)
         order = {c: i for i, c in enumerate(CLASSES)}
         for i, z in enumerate(zones):
             self.bars[i, [order[c] for c in z.classes]] = True
         self.when = np.stack([minutes_table(z.windows) for z in zones]) if zones else None
 
-    def violations(
-        self,
-        points: Geoms,
-        cls: I64,
-        minute: I64,
-    ) -> tuple[I64, I64]:
+    def violations(self, x: F64, y: F64, cls: I64, minute: I64) -> tuple[I64, I64]:
         """Return (point, zone) pairs where a point is inside a zone barring it then."""
-        if not self.zones or len(points) == 0:
+        if not self.zones or len(x) == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         assert self.when is not None
-        p, z = self.tree.query(points, predicate="within")
+        p, z = self.grid.candidates(x, y)
+        # Cheap table lookups first; the exact polygon test only for pairs that matter.
         keep = self.bars[z, cls[p]] & self.when[z, minute[p]]
-        return p[keep].astype(np.int64), z[keep].astype(np.int64)
+        p, z = p[keep], z[keep]
+        inside = shapely.contains_xy(self.polygons[z], x[p], y[p])
+        return p[inside], z[inside]
 
 
 class PermitIndex:

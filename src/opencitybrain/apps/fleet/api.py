@@ -1,0 +1,136 @@
+"""HTTP routes of key-vehicle supervision: position ingest, vehicles, alerts, tracks, rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from opencitybrain.accounts.model import Permission
+from opencitybrain.apikit.auth import require
+from opencitybrain.apikit.problems import PROBLEM_RESPONSES
+from opencitybrain.apikit.services import registry
+from opencitybrain.apps.fleet.rules import RuleCode, decode_rules
+from opencitybrain.apps.fleet.service import FleetService
+from opencitybrain.kernel.errors import CityBrainError, ErrorKind, InvalidInput
+from opencitybrain.kernel.events import Context
+
+router = APIRouter(prefix="/api/v1/fleet", tags=["fleet 重点车辆监管"], responses=PROBLEM_RESPONSES)
+
+FleetReader = Annotated[Context, Depends(require(Permission.FLEET_READ))]
+FleetIngester = Annotated[Context, Depends(require(Permission.FLEET_INGEST))]
+FleetAdmin = Annotated[Context, Depends(require(Permission.FLEET_ADMIN))]
+# A batch bigger than this is refused whole: split it (about 100,000 messages).
+MAX_BODY_BYTES = 32 * 2**20
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def _fleet(request: Request) -> FleetService:
+    return registry(request).get(FleetService)
+
+
+Fleet = Annotated[FleetService, Depends(_fleet)]
+
+
+def _json(obj: Any) -> Response:
+    return Response(_ENCODER.encode(obj), media_type="application/json")
+
+
+class _TooLarge(CityBrainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "fleet.batch_too_large",
+            f"批次超过 {MAX_BODY_BYTES // 2**20} MiB，请拆分",
+            f"batch over {MAX_BODY_BYTES // 2**20} MiB: split it",
+            ErrorKind.TOO_LARGE,
+        )
+
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+        "description": "位置消息的 JSON 数组或 JSON Lines / a JSON array or JSON lines of "
+        "position messages: device_id, plate, time (RFC 3339 or epoch ms), lon, lat, "
+        "crs (wgs84|gcj02), speed (km/h), heading, status (on_duty|off_duty)",
+    }
+}
+
+
+@router.post("/positions", openapi_extra=_BODY_DOC)
+async def post_positions(request: Request, ctx: FleetIngester, svc: Fleet) -> Response:
+    """Ingest a batch of positions; bad messages are quarantined with their index and reason."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise _TooLarge()
+    if not body.strip():
+        raise InvalidInput("fleet.empty_batch", "批次为空", "the batch is empty")
+    outcome = await svc.ingest(body, ctx)
+    return _json(outcome.summary())
+
+
+@router.get("/vehicles")
+async def list_vehicles(ctx: FleetReader, svc: Fleet) -> Response:
+    """List supervised vehicles with their latest state (NGSI-LD Vehicle, normalized)."""
+    return _json(svc.vehicles())
+
+
+@router.get("/alerts")
+async def list_alerts(
+    ctx: FleetReader,
+    svc: Fleet,
+    state: Literal["open", "closed", "all"] = "open",
+    rule: RuleCode | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> Response:
+    """List alerts, newest first: open ones (default), recently closed ones, or all."""
+    return _json(svc.alerts(state, rule, limit))
+
+
+@router.get("/vehicles/{device_id}/track")
+async def vehicle_track(
+    device_id: str,
+    ctx: FleetReader,
+    svc: Fleet,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    """Return a vehicle's recorded positions for playback, oldest first."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(
+                "fleet.naive_time", f"{name} 须带时区", f"{name} must carry a UTC offset"
+            )
+    points = svc.track(
+        device_id,
+        since.timestamp() if since else None,
+        until.timestamp() if until else None,
+    )
+    return _json(
+        {
+            "device_id": device_id,
+            "points": [[p.t, p.lon, p.lat, p.speed, p.heading] for p in points],
+            "columns": ["time", "lon", "lat", "speed", "heading"],
+        }
+    )
+
+
+@router.get("/rules")
+async def get_rules(ctx: FleetReader, svc: Fleet) -> Response:
+    """Return the supervision rules in force."""
+    return _json(svc.rules())
+
+
+@router.put("/rules", openapi_extra={"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object"}}}}})  # fmt: skip
+async def put_rules(request: Request, ctx: FleetAdmin, svc: Fleet) -> Response:
+    """Replace the supervision rules; the answer carries the new version."""
+    rules = decode_rules(await request.body())
+    return _json(svc.set_rules(rules))

@@ -1,0 +1,114 @@
+"""The fleet app as a plug-in: wires the engine, the service and the ingress on the host."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from opencitybrain.adapters.mqtt import MqttBatcher, MqttMessage, topic_device
+from opencitybrain.apps.fleet.api import router
+from opencitybrain.apps.fleet.demo import demo_fleet
+from opencitybrain.apps.fleet.engine import FleetEngine
+from opencitybrain.apps.fleet.messages import decode_payloads
+from opencitybrain.apps.fleet.model import Fleet
+from opencitybrain.apps.fleet.publish import FleetPublisher
+from opencitybrain.apps.fleet.rules import RuleConfig
+from opencitybrain.apps.fleet.service import FleetService, cancel
+from opencitybrain.apps.fleet.settings import FleetSettings
+from opencitybrain.apps.plugin import AppHost, Manifest
+
+__all__ = ["FleetApp", "create_app", "position_topic_filter"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST = Manifest(
+    domain="fleet",
+    name_zh="重点车辆监管",
+    name_en="Key-vehicle supervision",
+    version="0.1.0",
+    permissions=("fleet:read", "fleet:ingest", "fleet:admin"),
+)
+
+
+def position_topic_filter(tenant: str) -> str:
+    """Return the MQTT filter for every fleet device's positions of a tenant."""
+    return f"citybrain/{tenant}/fleet/+/position"
+
+
+class FleetApp:
+    """Supervise key vehicles: HTTP and MQTT ingest, rules, alerts, Vehicle entities."""
+
+    def __init__(self, settings: FleetSettings | None = None) -> None:
+        self.settings = settings or FleetSettings()
+        self.service: FleetService | None = None
+        self.mqtt: MqttBatcher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def manifest(self) -> Manifest:
+        """Return the app's manifest."""
+        return MANIFEST
+
+    def routers(self) -> Sequence[APIRouter]:
+        """Return the fleet routes."""
+        return [router]
+
+    def _build(self, host: AppHost) -> FleetService:
+        s = self.settings
+        now = host.clock.now().timestamp()
+        vehicles, rules = demo_fleet(host.city, now) if s.demo_fleet else ([], RuleConfig())
+        engine = FleetEngine(Fleet(vehicles), rules, host.city.graph, host.city.projection)
+        publisher = FleetPublisher(host.broker, host.bus, tenant=s.ngsi_tenant)
+        return FleetService(
+            engine,
+            host.clock,
+            publisher=publisher,
+            rules_path=host.settings.data_dir / "fleet" / "rules.json",
+        )
+
+    async def start(self, host: AppHost) -> None:
+        """Build the service once, register it, and start ticks (and MQTT) in this loop."""
+        if self.service is None:
+            self.service = await asyncio.to_thread(self._build, host)
+            host.services.add(self.service)
+        await self.stop()
+        service = self.service
+        self._tasks.append(asyncio.create_task(service.run_ticks(self.settings.tick_s)))
+        if self.settings.mqtt_url:
+            self.mqtt = MqttBatcher(
+                self.settings.mqtt_url,
+                [position_topic_filter(self.settings.tenant)],
+                self.on_mqtt,
+                max_batch=self.settings.batch_max,
+                max_wait_s=self.settings.batch_ms / 1000,
+            )
+            self._tasks.append(asyncio.create_task(self.mqtt.run()))
+
+    async def on_mqtt(self, messages: Sequence[MqttMessage]) -> None:
+        """Run a batch of MQTT messages through the same pipeline as HTTP batches."""
+        assert self.service is not None
+        svc = self.service
+        devices = [topic_device(m.topic) or "" for m in messages]
+        now = svc.clock.now().timestamp()
+        batch = decode_payloads([m.payload for m in messages], devices, now)
+        outcome = await svc.ingest_batch(batch)
+        if outcome.quarantined:
+            first = outcome.quarantined[0]
+            log.warning(
+                "MQTT batch: %d of %d quarantined, first: %s", len(outcome.quarantined),
+                len(messages), first,
+            )  # fmt: skip
+
+    async def stop(self) -> None:
+        """Stop ticks and MQTT."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            await cancel(task)
+
+
+def create_app() -> FleetApp:
+    """Return the fleet app (the ``opencitybrain.apps`` entry point)."""
+    return FleetApp()
