@@ -62,8 +62,8 @@ def test_json_lines_and_gcj02_are_accepted(client: TestClient, demo_city: DemoCi
     lines = b"\n".join(
         msgspec.json.encode(message(demo_city, "SIM0026", -100 + i, crs="gcj02")) for i in range(3)
     )
-    res = client.post("/api/v1/fleet/positions", content=lines,
-                      headers={**app_key(demo_city), "Content-Type": "application/x-ndjson"})  # fmt: skip
+    headers = {**app_key(demo_city), "Content-Type": "application/x-ndjson"}
+    res = client.post("/api/v1/fleet/positions", content=lines, headers=headers)
     assert res.json()["accepted"] == 3
 
 
