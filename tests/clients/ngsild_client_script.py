@@ -137,6 +137,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     step("query_free", query_free)
 
+    def query_alt() -> dict[str, Any]:
+        # POST /entityOperations/query, with count=true first (ngsildclient's "alt" API).
+        query = {"type": "Query", "entities": [{"type": "ParkingSpot"}], "q": 'status=="free"'}
+        found = client.alt.query(query, ctx=PARKING)
+        return {"count": client.alt.count(query, ctx=PARKING), "ids": sorted(e.id for e in found)}
+
+    step("query_alt", query_alt)
+    step("types", lambda: client.types.list())
+    step("contexts", lambda: client.contexts.list())
+
     step("temporal", lambda: client.temporal.get(first.id, attrs=["status"], ctx=PARKING))
 
     def subscription_status() -> dict[str, Any]:

@@ -197,6 +197,17 @@ def test_client_batch_upserts(run: dict[str, Any]) -> None:
     ]
 
 
+def test_client_queries_by_post_and_lists_types_and_contexts(run: dict[str, Any]) -> None:
+    alt = run["query_alt"]
+    free = [f"{PREFIX}:{n}" for n in range(2, 6)]
+    assert [i for i in alt["ids"] if i.startswith(PREFIX)] == free
+    assert alt["count"] == len(alt["ids"])
+    # No Link header: the type is named by its IRI (the core context has no ParkingSpot).
+    assert "https://smartdatamodels.org/dataModel.Parking/ParkingSpot" in run["types"]
+    # GET /jsonldContexts lists the hosted @contexts (spec 5.13.3, kind=Hosted by default).
+    assert "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld" in run["contexts"]
+
+
 def test_client_reads_temporal_values(run: dict[str, Any]) -> None:
     temporal = run["temporal"]
     assert temporal["id"] == f"{PREFIX}:1", temporal
