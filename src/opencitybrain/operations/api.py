@@ -22,7 +22,6 @@ from opencitybrain.kernel.events import Context
 from opencitybrain.operations.intake import NewReport
 from opencitybrain.operations.model import Action, CaseStatus, Source
 from opencitybrain.operations.schemas import (
-    ActionIn,
     CaseDetailOut,
     CaseIn,
     CaseListOut,
@@ -31,9 +30,17 @@ from opencitybrain.operations.schemas import (
     ClassIn,
     ClassOut,
     Code,
+    DispatchIn,
+    EvaluateIn,
+    FollowUpIn,
     IntakeOut,
     KpiOut,
+    NoteIn,
+    ReopenIn,
     ScanOut,
+    StepIn,
+    SuspendIn,
+    TaskDoneIn,
 )
 from opencitybrain.operations.service import OperationsService
 from opencitybrain.operations.store import CaseQuery
@@ -137,26 +144,56 @@ async def get_case(case_id: str, ctx: CasesReader, ops: Ops) -> CaseDetailOut:
     return CaseDetailOut.of(view, ops.clock.now(), _sees_reporter(ctx))
 
 
+# The body each action takes (None: an optional StepIn).
+ACTION_BODIES: dict[Action, type[StepIn]] = {
+    Action.REJECT: NoteIn,
+    Action.RETURN: NoteIn,
+    Action.REWORK: NoteIn,
+    Action.SUPERVISE: NoteIn,
+    Action.DISPATCH: DispatchIn,
+    Action.REOPEN: ReopenIn,
+    Action.SUSPEND: SuspendIn,
+    Action.FOLLOW_UP: FollowUpIn,
+    Action.EVALUATE: EvaluateIn,
+    Action.COMPLETE_TASK: TaskDoneIn,
+}
+
+
+def _action_input(body: StepIn) -> ActionInput:
+    """Return the service's input from whichever body an action took."""
+    return ActionInput(
+        note=body.note,
+        attachments=tuple(a.model() for a in body.attachments),
+        department_id=getattr(body, "department_id", None),
+        worker_id=getattr(body, "worker_id", None),
+        assist_departments=tuple(getattr(body, "assist_departments", ())),
+        reason=getattr(body, "reason", None),
+        satisfaction=getattr(body, "satisfaction", None),
+        task_id=getattr(body, "task_id", None),
+    )
+
+
 def _action_route(action: Action, permission: Permission) -> None:
+    model = ACTION_BODIES.get(action)
+
     async def take_action(
         case_id: str,
         ops: Ops,
-        body: Annotated[ActionIn | None, Body()] = None,
+        body: StepIn | None = None,
         ctx: Context = Depends(require(permission)),  # noqa: B008 - FastAPI's idiom
     ) -> CaseOut:
-        inp = body or ActionIn()
-        action_input = ActionInput(
-            note=inp.note, attachments=tuple(a.model() for a in inp.attachments),
-            department_id=inp.department_id, worker_id=inp.worker_id,
-            assist_departments=tuple(inp.assist_departments), reason=inp.reason,
-            satisfaction=inp.satisfaction, task_id=inp.task_id,
-        )  # fmt: skip
+        inp = body or StepIn()
         case, events = await run_in_threadpool(
-            ops.act, ctx, case_id, action, action_input, inp.expected_version
+            ops.act, ctx, case_id, action, _action_input(inp), inp.expected_version
         )
         await ops.publish(events)
         return CaseOut.of(case, ops.clock.now(), _sees_reporter(ctx))
 
+    # Each action documents (and validates) its own body; actions without one take an
+    # optional StepIn. Set on the function, as FastAPI reads the signature's annotations.
+    take_action.__annotations__["body"] = (
+        Annotated[model, Body()] if model else Annotated[StepIn | None, Body()]
+    )
     take_action.__doc__ = f"Take the {action.value} action on a case."
     router.add_api_route(
         f"/cases/{{case_id}}/{action.value.replace('_', '-')}",

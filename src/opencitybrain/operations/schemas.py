@@ -73,18 +73,56 @@ class CaseIn(_In):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
 
-class ActionIn(_In):
-    """What an action adds: a note, attachments and the action's own fields."""
+class StepIn(_In):
+    """What every action may add: a note, attachments, and the version the caller read."""
 
     note: str = Field(default="", max_length=4000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class NoteIn(StepIn):
+    """An action that must say why (reject, return, rework, supervise)."""
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class DispatchIn(StepIn):
+    """Dispatch: the class's department unless named; helpers make it a joint case (联办)."""
+
     department_id: DeptId | None = None
     worker_id: str | None = Field(default=None, max_length=64)
     assist_departments: list[DeptId] = Field(default_factory=list, max_length=10)
-    reason: SuspendReason | None = None
+
+
+class ReopenIn(DispatchIn):
+    """Reopen (重办): why, and optionally to whom."""
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class SuspendIn(NoteIn):
+    """Suspend: why; only some reasons stop the clock."""
+
+    reason: SuspendReason
+
+
+class FollowUpIn(StepIn):
+    """Follow up with the reporter (回访), with their satisfaction if they gave it."""
+
     satisfaction: Satisfaction | None = None
-    task_id: str | None = Field(default=None, max_length=32)
-    expected_version: int | None = Field(default=None, ge=1)
+
+
+class EvaluateIn(StepIn):
+    """Evaluate (评价) on the five grades of 好差评."""
+
+    satisfaction: Satisfaction
+
+
+class TaskDoneIn(StepIn):
+    """Finish one sub-task of a joint case."""
+
+    task_id: str = Field(min_length=1, max_length=32)
 
 
 class CaseOut(BaseModel):
