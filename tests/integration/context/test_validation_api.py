@@ -5,6 +5,7 @@ OnStreetParking on the demo city's broker for this module only (as
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from opencitybrain.bootstrap import build_platform
 from opencitybrain.context.validation import EntityValidator
+from opencitybrain.kernel.settings import Settings
 from tests.support import DemoCity, bearer
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ngsi-ld"
@@ -141,3 +144,23 @@ def test_an_upsert_with_update_carries_fragments_and_is_not_checked(
     [error] = res.json()["errors"]
     assert error["entityId"] == body["id"]
     assert error["error"]["type"] == BAD_REQUEST
+
+
+def test_settings_switch_validation_on_at_start(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, clock="simulated", context_validate_types=["ParkingSpot"]
+    )
+    platform = asyncio.run(build_platform(settings))
+    try:
+        assert platform.broker.validator is not None
+        assert platform.broker.validator.types == [
+            "https://smartdatamodels.org/dataModel.Parking/ParkingSpot"
+        ]
+    finally:
+        platform.engine.dispose()
+    with pytest.raises(ValueError, match="WeatherObserved"):
+        asyncio.run(
+            build_platform(
+                settings.model_copy(update={"context_validate_types": ["WeatherObserved"]})
+            )
+        )
