@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts 账户"], responses=PROBLEM
 Authenticated = Annotated[Context, Depends(require())]
 
 
-def _accounts(request: Request) -> AccountService:
+async def _accounts(request: Request) -> AccountService:
     return registry(request).get(AccountService)
 
 

@@ -65,7 +65,7 @@ class SpeedIn(StrictBody):
     speed: float = Field(gt=0, le=10_000)
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return registry(request).get(Clock)  # type: ignore[type-abstract]
 
 

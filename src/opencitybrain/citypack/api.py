@@ -20,7 +20,7 @@ Lon = Annotated[float, Query(ge=-180, le=180, description="经度 WGS-84 longitu
 Lat = Annotated[float, Query(ge=-90, le=90, description="纬度 WGS-84 latitude")]
 
 
-def _city(request: Request) -> CityService:
+async def _city(request: Request) -> CityService:
     return registry(request).get(CityService)
 
 

@@ -29,9 +29,9 @@ router = APIRouter(
 )
 
 
-def contexts(request: Request) -> JsonLdContexts:
+async def contexts(request: Request) -> JsonLdContexts:
     """Return the @context service over the wired broker's store, resolver and clock."""
-    svc: ContextBroker = broker(request)
+    svc: ContextBroker = await broker(request)
     return JsonLdContexts(svc.store, svc.resolver, svc.clock)
 
 

@@ -50,7 +50,7 @@ OBJECT_BODY: dict[str, Any] = {
 }
 
 
-def subscription_store(request: Request) -> SubscriptionStore:
+async def subscription_store(request: Request) -> SubscriptionStore:
     """Return the wired subscription store."""
     return registry(request).get(SubscriptionStore)  # type: ignore[type-abstract]
 

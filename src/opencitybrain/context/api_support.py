@@ -67,7 +67,7 @@ class UnsupportedMediaType(CityBrainError):
         )
 
 
-def broker(request: Request) -> ContextBroker:
+async def broker(request: Request) -> ContextBroker:
     """Return the wired context broker."""
     return registry(request).get(ContextBroker)
 
