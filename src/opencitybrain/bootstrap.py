@@ -130,7 +130,7 @@ class Platform:
         """Build the HTTP app on this platform; its lifespan runs the background work."""
         app = create_app(
             self.services,
-            routers=[city_router, *CONTEXT_ROUTERS, catalog_router, ckan_router, operations_router]
+            routers=[*CONTEXT_ROUTERS, city_router, catalog_router, ckan_router, operations_router]
             + [r for a in self.apps for r in a.routers()],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
