@@ -93,8 +93,9 @@ class FleetApp:
         svc = self.service
         devices = [topic_device(m.topic) or "" for m in messages]
         now = svc.clock.now().timestamp()
-        batch = decode_payloads([m.payload for m in messages], devices, now)
-        outcome = await svc.ingest_batch(batch)
+        payloads = [m.payload for m in messages]
+        batch = decode_payloads(payloads, devices, now)
+        outcome = await svc.ingest_batch(batch, source="mqtt", payloads=payloads)
         if outcome.quarantined:
             first = outcome.quarantined[0]
             log.warning(

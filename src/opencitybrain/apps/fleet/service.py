@@ -12,6 +12,8 @@ import contextlib
 import logging
 import threading
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,10 +30,24 @@ from opencitybrain.apps.fleet.rules import RuleCode, RuleConfig, decode_rules
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.events import Context
 
-__all__ = ["FleetService"]
+__all__ = ["FleetService", "QuarantineRecord"]
 
 log = logging.getLogger(__name__)
 AlertState = Literal["open", "closed", "all"]
+
+
+_KEEP_BYTES = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRecord:
+    """Hold one refused message: where it came from, its index in its batch, why."""
+
+    source: str
+    index: int
+    code: str
+    reason: str
+    payload: bytes | None = None
 
 
 class FleetService:
@@ -53,6 +69,10 @@ class FleetService:
         self.tracks = tracks or TrackStore()
         self.rules_path = rules_path
         self._closed: deque[Alert] = deque(maxlen=closed_kept)
+        # Running counts since start, and the most recent refused messages with their
+        # reasons (and payloads, where the transport gave no one an answer: MQTT).
+        self.counts = {"received": 0, "accepted": 0, "duplicates": 0, "quarantined": 0}
+        self.quarantine: deque[QuarantineRecord] = deque(maxlen=closed_kept)
         self._lock = threading.Lock()
         if rules_path is not None and rules_path.is_file():
             engine.set_rules(decode_rules(rules_path.read_bytes()))
@@ -69,6 +89,10 @@ class FleetService:
             p = outcome.points
             self.tracks.append(outcome.slots, p.t, p.lon, p.lat, p.speed, p.heading)
             self._closed.extend(outcome.closed)
+            self.counts["received"] += outcome.received
+            self.counts["accepted"] += outcome.accepted
+            self.counts["duplicates"] += outcome.duplicates
+            self.counts["quarantined"] += len(outcome.quarantined)
             return outcome
 
     async def ingest(self, body: bytes, ctx: Context | None = None) -> Outcome:
@@ -76,10 +100,21 @@ class FleetService:
         return await self.ingest_batch(body, ctx)
 
     async def ingest_batch(
-        self, batch: bytes | PositionBatch, ctx: Context | None = None
+        self,
+        batch: bytes | PositionBatch,
+        ctx: Context | None = None,
+        *,
+        source: str = "http",
+        payloads: Sequence[bytes] | None = None,
     ) -> Outcome:
-        """Run raw bytes or an already decoded batch through the rules; publish the result."""
+        """Run raw bytes or an already decoded batch through the rules; publish the result.
+
+        ``payloads`` (one per message) are kept with quarantined messages, truncated.
+        """
         outcome = await asyncio.to_thread(self._process, batch)
+        for q in outcome.quarantined:
+            raw = payloads[q.index][:_KEEP_BYTES] if payloads is not None else None
+            self.quarantine.append(QuarantineRecord(source, q.index, q.code, q.reason, raw))
         if self.publisher is not None:
             await self.publisher.publish(self.engine, outcome, ctx)
         return outcome
