@@ -29,6 +29,7 @@ from opencitybrain.kernel.settings import Settings
 from opencitybrain.sim.demo_catalog import seed_demo_catalog
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
 from opencitybrain.sim.demo_signals import seed_signals
+from opencitybrain.workers import prepare_workers
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -54,6 +55,9 @@ def _main(
 Port = Annotated[int, typer.Option(help="端口 / port", min=1, max=65535)]
 Host = Annotated[str, typer.Option(help="监听地址 / address to listen on")]
 DataDir = Annotated[Path | None, typer.Option(help="数据目录 / data folder")]
+Workers = Annotated[
+    int, typer.Option(help="工作进程数（多于 1 个需 NATS 总线）/ worker processes", min=1)
+]
 
 
 def _settings(**overrides: object) -> Settings:
@@ -153,9 +157,37 @@ def demo(
 
 
 @app.command()
-def serve(port: Port | None = None, host: Host | None = None) -> None:
+def serve(
+    port: Port | None = None,
+    host: Host | None = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="工作进程数（>1 需 NATS 总线）/ worker processes (>1: NATS bus)", min=1),
+    ] = 1,
+) -> None:
     """Run the platform with settings from CITYBRAIN_* variables and citybrain.toml."""
     settings = _settings(port=port, host=host)
+    if workers > 1:
+        try:
+            prepare_workers(settings, workers)
+        except CityBrainError as exc:
+            console.print(f"[red]{exc.message}[/red] ({exc.code})")
+            raise typer.Exit(2) from exc
+        console.print(
+            f"OpenCityBrain {__version__} on http://{settings.host}:{settings.port}, "
+            f"{workers} workers"
+        )
+        uvicorn.run(
+            "opencitybrain.workers:worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+        )
+        return
 
     async def main() -> None:
         platform = await _start(settings)
