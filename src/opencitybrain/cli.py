@@ -160,10 +160,7 @@ def demo(
 def serve(
     port: Port | None = None,
     host: Host | None = None,
-    workers: Annotated[
-        int,
-        typer.Option(help="工作进程数（>1 需 NATS 总线）/ worker processes (>1: NATS bus)", min=1),
-    ] = 1,
+    workers: Workers = 1,
 ) -> None:
     """Run the platform with settings from CITYBRAIN_* variables and citybrain.toml."""
     settings = _settings(port=port, host=host)
