@@ -43,13 +43,11 @@ def upgrade() -> None:
         sa.Column("name_zh", sa.String(200), nullable=False),
         sa.Column("published_at", AWARE, nullable=False),
         sa.Column("updated_at", AWARE, nullable=False),
-        sa.Column("doc", JSON_DOC, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_resources")),
         sa.UniqueConstraint("code", name=op.f("uq_catalog_resources_code")),
+        sqlite_with_rowid=False,
     )
-    op.create_index(
-        "ix_catalog_resources_department_id", "catalog_resources", ["department_id"]
-    )
+    op.create_index("ix_catalog_resources_department_id", "catalog_resources", ["department_id"])
     op.create_index("ix_catalog_resources_updated_at", "catalog_resources", ["updated_at"])
     op.create_table(
         "catalog_versions",

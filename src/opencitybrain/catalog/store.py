@@ -17,7 +17,7 @@ from opencitybrain.catalog.codec import resource_doc, resource_from_doc
 from opencitybrain.catalog.model import Resource
 from opencitybrain.catalog.search import SearchQuery, SearchResult
 from opencitybrain.catalog.store_search import run_search
-from opencitybrain.catalog.tables import resources, tags, terms, versions
+from opencitybrain.catalog.tables import CURRENT, resources, tags, terms, versions
 from opencitybrain.kernel.errors import Conflict
 
 # Rows per INSERT of search terms: well under SQLite's and psycopg's parameter limits.
@@ -72,7 +72,7 @@ class CatalogStore(Protocol):
         ...
 
 
-def _row(r: Resource, doc: dict[str, Any]) -> dict[str, Any]:
+def _row(r: Resource) -> dict[str, Any]:
     return {
         "id": r.id,
         "code": r.code,
@@ -88,7 +88,6 @@ def _row(r: Resource, doc: dict[str, Any]) -> dict[str, Any]:
         "name_zh": r.spec.name_zh,
         "published_at": r.published_at,
         "updated_at": r.updated_at,
-        "doc": doc,
     }
 
 
@@ -117,7 +116,7 @@ class SqlCatalogStore:
             with self._engine.begin() as conn:
                 for resource, weights in items:
                     doc = resource_doc(resource)
-                    conn.execute(resources.insert().values(_row(resource, doc)))
+                    conn.execute(resources.insert().values(_row(resource)))
                     self._version(conn, resource, doc)
                     self._index(conn, resource, weights)
         except sa.exc.IntegrityError as exc:
@@ -135,7 +134,7 @@ class SqlCatalogStore:
             res = conn.execute(
                 resources.update()
                 .where(resources.c.id == resource.id, resources.c.version == resource.version - 1)
-                .values(_row(resource, doc))
+                .values(_row(resource))
             )
             if res.rowcount != 1:
                 raise Conflict(
@@ -173,11 +172,15 @@ class SqlCatalogStore:
 
     def get(self, resource_id: str) -> Resource | None:
         """Return a resource's current version by id, or None."""
-        return self._one(sa.select(resources.c.doc).where(resources.c.id == resource_id))
+        return self._one(
+            sa.select(versions.c.doc).select_from(CURRENT).where(resources.c.id == resource_id)
+        )
 
     def get_by_code(self, code: str) -> Resource | None:
         """Return a resource's current version by resource code, or None."""
-        return self._one(sa.select(resources.c.doc).where(resources.c.code == code))
+        return self._one(
+            sa.select(versions.c.doc).select_from(CURRENT).where(resources.c.code == code)
+        )
 
     def _one(self, stmt: sa.Select[Any]) -> Resource | None:
         with self._engine.connect() as conn:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from opencitybrain.catalog.codec import resource_from_doc
 from opencitybrain.catalog.model import Status
 from opencitybrain.catalog.search import Facet, Hit, SearchQuery, SearchResult, Sort
-from opencitybrain.catalog.tables import resources, tags, terms
+from opencitybrain.catalog.tables import CURRENT, resources, tags, terms, versions
 from opencitybrain.catalog.text import QueryTerm, idf, prefix_end
 
 _FACET_COLUMN: dict[Facet, sa.ColumnElement[Any]] = {
@@ -166,7 +166,11 @@ class _Desc:
 def _docs(conn: sa.Connection, ids: list[str]) -> dict[str, Any]:
     if not ids:
         return {}
-    stmt = sa.select(resources.c.id, resources.c.doc).where(resources.c.id.in_(ids))
+    stmt = (
+        sa.select(resources.c.id, versions.c.doc)
+        .select_from(CURRENT)
+        .where(resources.c.id.in_(ids))
+    )
     return {str(i): doc for i, doc in conn.execute(stmt)}
 
 
@@ -179,7 +183,8 @@ def _unranked(conn: sa.Connection, q: SearchQuery) -> SearchResult:
     hits: list[Hit] = []
     if q.limit > 0 and total > q.offset:
         page = (
-            sa.select(resources.c.doc)
+            sa.select(versions.c.doc)
+            .select_from(CURRENT)
             .where(*where)
             .order_by(*_order(q, None))
             .limit(q.limit)
