@@ -22,7 +22,7 @@ from opencitybrain.apps.fleet.messages import (
     PositionBatch,
     Quarantined,
     decode_positions,
-    drop_duplicates,
+    repeats,
 )
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, Vehicle
 from opencitybrain.apps.fleet.rules import RuleCode, RuleConfig, Severity
@@ -147,10 +147,10 @@ class FleetEngine:
                 batch.take(~unknown), quarantined=sorted(batch.quarantined + extra, key=_index)
             )
             slots = slots[~unknown]
-        batch_d = drop_duplicates(batch, slots)
-        if len(batch_d) != len(batch):
-            slots = np.fromiter(map(get, batch_d.device, repeat(-1)), np.int64, len(batch_d))
-        batch = batch_d
+        dup = repeats(batch.t, slots)
+        if dup.any():
+            batch = replace(batch.take(~dup), duplicates=batch.duplicates + int(dup.sum()))
+            slots = slots[~dup]
         order = np.lexsort((batch.t, slots))
         batch, slots = batch.take(order), slots[order]
         last_t = self.state.f("last_t")[slots]

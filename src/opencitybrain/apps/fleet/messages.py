@@ -31,6 +31,7 @@ __all__ = [
     "decode_payloads",
     "decode_positions",
     "drop_duplicates",
+    "repeats",
     "valid_plate",
 ]
 
@@ -89,8 +90,8 @@ class PositionBatch:
     """
 
     index: NDArray[np.int64]
-    device: list[str]
-    plate: list[str]
+    device: NDArray[np.object_]  # str; object arrays so selecting rows is one C call
+    plate: NDArray[np.object_]
     t: F64
     lon: F64
     lat: F64
@@ -107,11 +108,10 @@ class PositionBatch:
     def take(self, rows: NDArray[np.int64] | NDArray[np.bool_]) -> PositionBatch:
         """Return a batch with only the given rows (counts and quarantine kept)."""
         sel = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows
-        pick = sel.tolist()
         return PositionBatch(
             index=self.index[sel],
-            device=[self.device[i] for i in pick],
-            plate=[self.plate[i] for i in pick],
+            device=self.device[sel],
+            plate=self.plate[sel],
             t=self.t[sel],
             lon=self.lon[sel],
             lat=self.lat[sel],
@@ -306,8 +306,8 @@ def _validate(
         lon[conv], lat[conv] = gcj02_to_wgs84(lon[conv], lat[conv])
     batch = PositionBatch(
         index=rows,
-        device=devices,
-        plate=plates,
+        device=_objects(devices),
+        plate=_objects(plates),
         t=t,
         lon=lon,
         lat=lat,
@@ -320,18 +320,29 @@ def _validate(
     return batch.take(~bad) if bad.any() else batch
 
 
-def drop_duplicates(batch: PositionBatch, keys: NDArray[np.int64]) -> PositionBatch:
-    """Drop repeats of (device, time) after their first occurrence in the batch.
+def _objects(items: list[str]) -> NDArray[np.object_]:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
-    ``keys`` gives each row's device as an integer (the caller's vehicle index), which
-    makes this a sort rather than a Python loop over strings.
+
+def repeats(t: NDArray[np.float64], keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Mark rows repeating an earlier row's (key, time); ``keys`` are integer device ids.
+
+    Integer keys make this a sort rather than a Python loop over strings.
     """
-    if len(batch) < 2:
+    out = np.zeros(len(t), dtype=np.bool_)
+    if len(t) < 2:
+        return out
+    order = np.lexsort((np.arange(len(t)), t, keys))
+    same = (keys[order[1:]] == keys[order[:-1]]) & (t[order[1:]] == t[order[:-1]])
+    out[order[1:][same]] = True
+    return out
+
+
+def drop_duplicates(batch: PositionBatch, keys: NDArray[np.int64]) -> PositionBatch:
+    """Drop repeats of (device, time) after their first occurrence in the batch."""
+    dup = repeats(batch.t, keys)
+    if not dup.any():
         return batch
-    order = np.lexsort((np.arange(len(batch)), batch.t, keys))
-    same = (keys[order[1:]] == keys[order[:-1]]) & (batch.t[order[1:]] == batch.t[order[:-1]])
-    if not same.any():
-        return batch
-    keep = np.ones(len(batch), dtype=np.bool_)
-    keep[order[1:][same]] = False
-    return replace(batch.take(keep), duplicates=batch.duplicates + int(same.sum()))
+    return replace(batch.take(~dup), duplicates=batch.duplicates + int(dup.sum()))
