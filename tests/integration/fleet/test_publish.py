@@ -70,3 +70,18 @@ async def test_alert_opens_and_closes_as_one_entity_with_events(broker: ContextB
         ("city.fleet.alert.closed", alert.id),
     ]
     await bus.close()
+
+
+async def test_vehicle_entities_are_rewritten_at_most_every_n_seconds(
+    broker: ContextBroker,
+) -> None:
+    bus = InProcessBus()
+    clock = ManualClock(datetime.fromtimestamp(T0 + 60, UTC))
+    svc = FleetService(engine(), clock, publisher=FleetPublisher(broker, bus, vehicle_every_s=30))
+    speeds = {0: 10.0, 10: 20.0, 20: 30.0, 30: 40.0}
+    written = []
+    for dt, speed in speeds.items():
+        await svc.ingest(msgspec.json.encode([msg("T1", T0 + dt, east(dt), speed=speed)]))
+        written.append(attr(broker.get("", vehicle_id("T1")), "speed"))
+    assert written == [10.0, 10.0, 10.0, 40.0]
+    await bus.close()

@@ -61,7 +61,9 @@ class FleetApp:
         now = host.clock.now().timestamp()
         vehicles, rules = demo_fleet(host.city, now) if s.demo_fleet else ([], RuleConfig())
         engine = FleetEngine(Fleet(vehicles), rules, host.city.graph, host.city.projection)
-        publisher = FleetPublisher(host.broker, host.bus, tenant=s.ngsi_tenant)
+        publisher = FleetPublisher(
+            host.broker, host.bus, tenant=s.ngsi_tenant, vehicle_every_s=s.vehicle_entity_every_s
+        )
         return FleetService(
             engine,
             host.clock,

@@ -21,4 +21,7 @@ class FleetSettings(BaseSettings):
     batch_max: int = Field(5000, ge=1, le=100_000, description="MQTT messages per batch")
     batch_ms: int = Field(200, ge=1, le=10_000, description="longest wait to fill a batch")
     tick_s: float = Field(10.0, gt=0, description="offline checks every this many clock seconds")
+    vehicle_entity_every_s: float = Field(
+        30.0, ge=0, description="a vehicle's NGSI-LD entity is rewritten at most this often"
+    )
     demo_fleet: bool = Field(True, description="supervise the simulated demo fleet")
