@@ -18,6 +18,7 @@ from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.kernel.bus import InProcessBus
 from opencitybrain.kernel.clock import ManualClock
 from opencitybrain.kernel.events import CloudEvent
+from opencitybrain.operations.bus_intake import report_of_event
 from tests.unit.apps.fleet.support import T0, east, engine, msg
 
 
@@ -84,4 +85,26 @@ async def test_vehicle_entities_are_rewritten_at_most_every_n_seconds(
         await svc.ingest(msgspec.json.encode([msg("T1", T0 + dt, east(dt), speed=speed)]))
         written.append(attr(broker.get("", vehicle_id("T1")), "speed"))
     assert written == [10.0, 10.0, 10.0, 40.0]
+    await bus.close()
+
+
+async def test_a_suspected_dumping_requests_a_case_from_operations(broker: ContextBroker) -> None:
+    bus = InProcessBus()
+    requests: list[CloudEvent] = []
+
+    async def heard(e: CloudEvent) -> None:
+        requests.append(e)
+
+    await bus.subscribe("city.*.case.requested", heard)
+    clock = ManualClock(datetime.fromtimestamp(T0 + 1000, UTC))
+    svc = FleetService(engine(), clock, publisher=FleetPublisher(broker, bus))
+    stop = [msg("M1", T0 + 60 * i, east(1000), speed=0) for i in range(17)]  # 16 min
+    out = await svc.ingest(msgspec.json.encode(stop))
+    assert [a.rule.value for a in out.opened] == ["unauthorised_dwell"]
+    await bus.drain()
+    (event,) = requests
+    report = report_of_event(event)  # what operations' bus intake will read
+    assert report.class_code == "E0103"
+    assert report.external_id == out.opened[0].id
+    assert "赣A12345" in report.description
     await bus.close()

@@ -20,13 +20,22 @@ import numpy as np
 from opencitybrain.apps.fleet.alerts import Alert
 from opencitybrain.apps.fleet.engine import FleetEngine, Outcome
 from opencitybrain.apps.fleet.model import VehicleClass
+from opencitybrain.apps.fleet.rules import CaseRule
 from opencitybrain.context.batch import batch_upsert
 from opencitybrain.context.batch_session import BatchResult
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.kernel.bus import Bus
+from opencitybrain.kernel.clock import CHINA_TZ
 from opencitybrain.kernel.events import CloudEvent, Context
 
-__all__ = ["SOURCE", "FleetPublisher", "alert_entity", "vehicle_entities", "vehicle_id"]
+__all__ = [
+    "SOURCE",
+    "FleetPublisher",
+    "alert_entity",
+    "case_request",
+    "vehicle_entities",
+    "vehicle_id",
+]
 
 SOURCE = "/opencitybrain/apps/fleet"
 # Smart Data Models Vehicle.vehicleType / vehicleSpecialUsage values for our classes.
@@ -161,7 +170,11 @@ class FleetPublisher:
         """Upsert Vehicle and Alert entities for the batch, then publish the alert events."""
         slots = self._due(engine, np.unique(outcome.slots[~outcome.late]).tolist())
         await self.publish_alerts(
-            outcome.opened, outcome.closed, ctx, vehicles=vehicle_entities(engine, slots)
+            outcome.opened,
+            outcome.closed,
+            ctx,
+            vehicles=vehicle_entities(engine, slots),
+            cases=engine.rules.cases,
         )
 
     async def publish_alerts(
@@ -171,8 +184,14 @@ class FleetPublisher:
         ctx: Context | None,
         *,
         vehicles: list[dict[str, Any]] | None = None,
+        cases: CaseRule | None = None,
     ) -> None:
-        """Upsert the alerts (and vehicles) as entities, then announce each alert change."""
+        """Upsert the alerts (and vehicles) as entities, then announce each alert change.
+
+        Opened alerts whose rule maps to a case class also request a case from unified
+        operations (``city.fleet.case.requested``; the alert id is the external id, so
+        a redelivered request never makes a second case).
+        """
         # Later changes of the same alert win: one opened and closed in the same batch
         # is written once, closed.
         alerts = {a.id: a for a in (*opened, *closed)}
@@ -190,3 +209,31 @@ class FleetPublisher:
                         context=ctx,
                     )
                 )
+        if cases is not None and cases.enabled:
+            for a in opened:
+                code = cases.classes.get(a.rule)
+                if code is not None:
+                    await self.bus.publish(case_request(a, code, ctx))
+
+
+def case_request(alert: Alert, class_code: str, ctx: Context | None) -> CloudEvent:
+    """Return the event asking operations to open a case for an alert."""
+    return CloudEvent(
+        type="city.fleet.case.requested",
+        source=SOURCE,
+        time=alert.opened_at,
+        subject=alert.id,
+        data={
+            "class_code": class_code,
+            "lon": alert.lon,
+            "lat": alert.lat,
+            "title": f"{alert.rule.zh}：{alert.plate}",
+            "description": (
+                f"{alert.plate}（{VehicleClass(alert.vclass).zh}）{alert.rule.zh}，"
+                f"{alert.opened_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} 起"
+            ),
+            "external_id": alert.id,
+            "urgent": alert.severity == "critical",
+        },
+        context=ctx,
+    )

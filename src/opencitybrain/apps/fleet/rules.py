@@ -16,6 +16,7 @@ from opencitybrain.apps.fleet.model import TimeWindow, VehicleClass
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
 __all__ = [
+    "CaseRule",
     "CorridorRule",
     "DwellRule",
     "FatigueRule",
@@ -137,6 +138,19 @@ class OfflineRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     severity: Severity = "medium"
 
 
+class CaseRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Say which alerts open a case in unified operations, and with which case class.
+
+    Class codes are the operations classification's (``E0103`` 积存垃圾渣土: a muck truck
+    stopped where it may not is a suspected illegal dumping, for urban management).
+    """
+
+    enabled: bool = True
+    classes: dict[RuleCode, str] = msgspec.field(
+        default_factory=lambda: {RuleCode.UNAUTHORISED_DWELL: "E0103"}
+    )
+
+
 class RuleConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold every supervision rule; ``version`` rises with each edit."""
 
@@ -149,6 +163,7 @@ class RuleConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     fatigue: FatigueRule = FatigueRule()
     dwell: DwellRule = DwellRule()
     offline: OfflineRule = OfflineRule()
+    cases: CaseRule = CaseRule()
 
     def __post_init__(self) -> None:
         ids = [z.id for z in self.zones.zones]
