@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from opencitybrain.apikit.auth import ContextReader, ContextWriter
+from opencitybrain.apikit.lean_route import LeanRoute
 from opencitybrain.context.api_support import (
     JSON_BODY,
     NGSI_RESPONSES,
@@ -30,7 +31,13 @@ from opencitybrain.context.updates import Changes
 from opencitybrain.context.writer import Pending
 from opencitybrain.kernel.events import Context
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD 实时城市状态"], responses=NGSI_RESPONSES)
+# The entity routes carry every device's writes: they resolve their dependencies directly.
+router = APIRouter(
+    prefix="/ngsi-ld/v1",
+    tags=["NGSI-LD 实时城市状态"],
+    responses=NGSI_RESPONSES,
+    route_class=LeanRoute,
+)
 Broker = Annotated[ContextBroker, Depends(broker)]
 
 
