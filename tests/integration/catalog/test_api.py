@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from opencitybrain.sim.demo_catalog import RESOURCES, provider_code
-from tests.support import bearer
+from opencitybrain.catalog.service import CatalogService
+from opencitybrain.sim.demo_catalog import RESOURCES, provider_code, seed_demo_catalog
+from tests.support import DemoCity, bearer
 
 BASE = "/api/v1/catalog/resources"
 
@@ -128,3 +130,8 @@ def test_unknown_resources_and_citizens(client: TestClient, tokens: dict[str, st
     assert res.json()["code"] == "catalog.no_resource"
     res = client.get(BASE, headers=bearer(tokens["citizen"]))
     assert res.status_code == 403
+
+
+def test_seeding_again_adds_nothing(demo_city: DemoCity) -> None:
+    catalog = demo_city.platform.services.get(CatalogService)
+    assert asyncio.run(seed_demo_catalog(catalog, demo_city.platform.pack.manifest.city_code)) == 0
