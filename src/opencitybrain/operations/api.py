@@ -21,6 +21,7 @@ from opencitybrain.kernel.errors import FieldError, InvalidInput
 from opencitybrain.kernel.events import Context
 from opencitybrain.operations.intake import NewReport
 from opencitybrain.operations.model import Action, CaseStatus, Source
+from opencitybrain.operations.ports import CaseQuery
 from opencitybrain.operations.schemas import (
     CaseDetailOut,
     CaseIn,
@@ -43,7 +44,6 @@ from opencitybrain.operations.schemas import (
     TaskDoneIn,
 )
 from opencitybrain.operations.service import OperationsService
-from opencitybrain.operations.store import CaseQuery
 from opencitybrain.operations.workflow import ActionInput
 
 router = APIRouter(

@@ -27,7 +27,7 @@ from opencitybrain.operations.model import (
     Step,
     next_alarm,
 )
-from opencitybrain.operations.store import CaseStore
+from opencitybrain.operations.ports import CaseStore
 
 MAX_TEXT = 4000
 
@@ -59,6 +59,29 @@ class IntakeResult:
     distance_m: float | None = None
 
 
+def check_description(text: str) -> str:
+    """Return the trimmed description, or refuse an empty or overlong one."""
+    description = text.strip()
+    if not description or len(description) > MAX_TEXT:
+        raise InvalidInput(
+            "case.bad_description",
+            f"问题描述须为 1–{MAX_TEXT} 个字符",
+            f"description must be 1–{MAX_TEXT} characters",
+            (FieldError("description", f"1–{MAX_TEXT} characters"),),
+        )
+    return description
+
+
+def outside_city(lon: float, lat: float) -> InvalidInput:
+    """Return the error for a point outside the city."""
+    return InvalidInput(
+        "case.outside_city",
+        f"位置（{lon:.6f}, {lat:.6f}）不在本市范围内",
+        f"the location ({lon:.6f}, {lat:.6f}) is outside the city",
+        (FieldError("location", "a point inside one of the city's counties"),),
+    )
+
+
 class Intake:
     """Turn reports into cases (the 信息采集 desk)."""
 
@@ -72,12 +95,7 @@ class Intake:
         check_point(lon, lat)
         found = self.locator.locate(lon, lat)
         if found is None:
-            raise InvalidInput(
-                "case.outside_city",
-                f"位置（{lon:.6f}, {lat:.6f}）不在本市范围内",
-                f"the location ({lon:.6f}, {lat:.6f}) is outside the city",
-                (FieldError("location", "a point inside one of the city's counties"),),
-            )
+            raise outside_city(lon, lat)
         return Location(lon, lat, found.county, found.street, found.community, found.grid, address)
 
     def take(
@@ -85,14 +103,7 @@ class Intake:
         window: timedelta,
     ) -> IntakeResult:  # fmt: skip
         """Store the report as a new case or as a linked report; return which."""
-        description = new.description.strip()
-        if not description or len(description) > MAX_TEXT:
-            raise InvalidInput(
-                "case.bad_description",
-                f"问题描述须为 1–{MAX_TEXT} 个字符",
-                f"description must be 1–{MAX_TEXT} characters",
-                (FieldError("description", f"1–{MAX_TEXT} characters"),),
-            )
+        description = check_description(new.description)
         location = self.locate(new.lon, new.lat, new.address)
         if new.external_id is not None:
             earlier = self.store.find_report(new.source, new.external_id)

@@ -32,13 +32,27 @@ class RegionCaseLocator:
 
     def locate(self, lon: float, lat: float) -> Location | None:
         """Return the point's location, or None when it is outside every county."""
-        found = self._locator.locate([lon], [lat])
-        county = str(found.county[0])
-        if not county:
-            return None
-        return Location(
-            lon, lat, county, str(found.street[0]), str(found.community[0]), str(found.grid[0])
-        )
+        return self.locate_many([lon], [lat])[0]
+
+    def locate_many(self, lon: Sequence[float], lat: Sequence[float]) -> list[Location | None]:
+        """Locate many points in one vectorised lookup."""
+        found = self._locator.locate(lon, lat)
+        return [
+            Location(x, y, str(c), str(s), str(m), str(g)) if c else None
+            for x, y, c, s, m, g in zip(
+                lon, lat, found.county, found.street, found.community, found.grid, strict=True
+            )
+        ]
+
+
+def locate_many(
+    locator: CaseLocator, lon: Sequence[float], lat: Sequence[float]
+) -> list[Location | None]:
+    """Locate many points, in one call where the locator can."""
+    many = getattr(locator, "locate_many", None)
+    if many is not None:
+        return list(many(lon, lat))
+    return [locator.locate(x, y) for x, y in zip(lon, lat, strict=True)]
 
 
 def check_point(lon: float, lat: float) -> None:

@@ -20,6 +20,7 @@ from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from opencitybrain.kernel.events import CloudEvent, Context
+from opencitybrain.operations.batch import BatchResult, take_batch
 from opencitybrain.operations.class_store import ClassChange, ClassStore, StoredClass
 from opencitybrain.operations.classes import CaseClass, class_from_dict, demo_classes
 from opencitybrain.operations.directory import GridWorkers
@@ -27,7 +28,7 @@ from opencitybrain.operations.events import ACTION_EVENTS, case_event
 from opencitybrain.operations.intake import Intake, IntakeResult, NewReport
 from opencitybrain.operations.locate import CaseLocator
 from opencitybrain.operations.model import Action, Case, Step, Task
-from opencitybrain.operations.store import CaseQuery, CaseStore, KpiRow
+from opencitybrain.operations.ports import CaseQuery, CaseStore, KpiRow
 from opencitybrain.operations.timers import ALARM_EVENTS, raise_due
 from opencitybrain.operations.workflow import ActionInput, apply_action
 from opencitybrain.worktime import WorkCalendar
@@ -157,6 +158,17 @@ class OperationsService:
         what = "merged" if result.merged else "reported"
         extra = {"report_id": result.report_id}
         return result, [case_event(what, result.case, now, ctx, extra)]
+
+    def intake_batch(
+        self, ctx: Context, reports: Sequence[NewReport], *, dispatch: bool = True
+    ) -> tuple[BatchResult, list[CloudEvent]]:
+        """Take many reports in one transaction; with ``dispatch`` file and dispatch them."""
+        return take_batch(
+            ctx, reports, self.clock.now(), store=self.store, classes=self.case_class,
+            locator=self.intake_desk.locator, calendar=self.calendar, workers=self.workers,
+            radius_m=self.policy.duplicate_radius_m, window=self.policy.duplicate_window,
+            dispatch=dispatch,
+        )  # fmt: skip
 
     def get(self, case_id: str) -> Case:
         """Return a case or raise NotFound."""

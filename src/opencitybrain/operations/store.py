@@ -7,9 +7,9 @@ read at, so two operators acting at once never silently overwrite each other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,12 +18,12 @@ from opencitybrain.operations.model import (
     CLOCK_STATUSES,
     OPEN_STATUSES,
     Case,
-    CaseStatus,
     Report,
     Source,
     Step,
     Task,
 )
+from opencitybrain.operations.ports import CaseQuery, KpiRow
 from opencitybrain.operations.rows import (
     case_of,
     case_row,
@@ -34,105 +34,13 @@ from opencitybrain.operations.rows import (
     task_of,
     task_row,
 )
+from opencitybrain.operations.store_batch import (
+    get_cases,
+    known_external_ids,
+    open_points,
+    write_batch,
+)
 from opencitybrain.operations.tables import cases, reports, steps, tasks
-
-
-@dataclass(frozen=True, slots=True)
-class CaseQuery:
-    """Filters and paging of a case listing."""
-
-    status: tuple[CaseStatus, ...] = ()
-    class_code: str | None = None
-    department_id: str | None = None
-    region: str | None = None  # a county, street, community or grid code
-    overdue_at: datetime | None = None  # only cases whose running limit passed by then
-    source: Source | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class KpiRow:
-    """Supervision figures of one department or district."""
-
-    key: str
-    cases: int
-    handled: int
-    on_time: int
-    overdue_open: int
-    avg_handling_seconds: float | None
-    reopened: int
-    avg_satisfaction: float | None
-    evaluated: int
-
-
-class CaseStore(Protocol):
-    """Persist cases, their timelines, reports and joint-case tasks."""
-
-    def add_case(self, case: Case, report: Report, step: Step) -> None:
-        """Insert a new case with its first report and first step."""
-        ...
-
-    def get_case(self, case_id: str) -> Case | None:
-        """Return a case or None."""
-        ...
-
-    def save(
-        self,
-        case: Case,
-        expected_version: int,
-        step: Step,
-        new_tasks: Sequence[Task] = (),
-        changed_tasks: Sequence[Task] = (),
-    ) -> Case:
-        """Store a changed case (version + 1) with its step; Conflict if it changed meanwhile."""
-        ...
-
-    def link_report(self, report: Report, step: Step) -> None:
-        """Attach a duplicate report to its case and count it."""
-        ...
-
-    def find_report(self, source: Source, external_id: str) -> Report | None:
-        """Return the report a source already sent under an external id, or None."""
-        ...
-
-    def nearby_open(
-        self, class_code: str, since: datetime, box: tuple[float, float, float, float]
-    ) -> list[Case]:
-        """Return open cases of a class reported since ``since`` inside a lon/lat box."""
-        ...
-
-    def query(self, q: CaseQuery) -> tuple[list[Case], int]:
-        """Return a page of cases (newest first) and the total that match."""
-        ...
-
-    def timeline(self, case_id: str) -> list[Step]:
-        """Return a case's steps in order."""
-        ...
-
-    def reports_of(self, case_id: str) -> list[Report]:
-        """Return a case's reports, oldest first."""
-        ...
-
-    def tasks_of(self, case_id: str) -> list[Task]:
-        """Return a joint case's sub-tasks."""
-        ...
-
-    def update_task(self, task: Task) -> None:
-        """Store a changed sub-task."""
-        ...
-
-    def due_alarms(self, now: datetime, limit: int) -> list[Case]:
-        """Return cases whose next alarm is due by ``now``, earliest first."""
-        ...
-
-    def apply_alarms(self, changed: Sequence[tuple[Case, int]]) -> list[str]:
-        """Store alarm changes (case, version read); return the ids stored."""
-        ...
-
-    def kpis(self, by: str, since: datetime | None, now: datetime) -> list[KpiRow]:
-        """Return supervision figures grouped by ``department_id`` or ``county``."""
-        ...
 
 
 def _kpi(r: sa.Row[Any]) -> KpiRow:
@@ -171,6 +79,14 @@ _NEARBY = cases.select().where(
     cases.c.lon.between(sa.bindparam("b_lon0"), sa.bindparam("b_lon1")),
     cases.c.lat.between(sa.bindparam("b_lat0"), sa.bindparam("b_lat1")),
 )
+
+
+def _nearby_params(
+    class_code: str, since: datetime, box: tuple[float, float, float, float]
+) -> dict[str, Any]:
+    lon0, lat0, lon1, lat1 = box
+    return {"b_class": class_code, "b_since": since, "b_lon0": lon0, "b_lon1": lon1,
+            "b_lat0": lat0, "b_lat1": lat1}  # fmt: skip
 
 
 class SqlCaseStore:
@@ -248,15 +164,38 @@ class SqlCaseStore:
             row = conn.execute(stmt).first()
         return report_of(row) if row else None
 
+    def known_external_ids(self, source: Source, external_ids: Sequence[str]) -> dict[str, str]:
+        """Return which of a source's external ids are stored, with their case ids."""
+        return known_external_ids(self._engine, source, external_ids)
+
+    def add_batch(
+        self,
+        new_cases: Sequence[Case],
+        new_reports: Sequence[Report],
+        new_steps: Sequence[Step],
+        merged_into: Sequence[str],
+    ) -> None:
+        """Store a batch of intake in one transaction (steps numbered by the store)."""
+        write_batch(self._engine, new_cases, new_reports, new_steps, merged_into)
+
+    def open_points(
+        self, class_code: str, since: datetime, box: tuple[float, float, float, float]
+    ) -> list[tuple[str, float, float]]:
+        """Return (id, lon, lat) of the open cases :meth:`nearby_open` would return."""
+        return open_points(self._engine, _nearby_params(class_code, since, box))
+
+    def get_cases(self, case_ids: Sequence[str]) -> dict[str, Case]:
+        """Return the cases that exist among ``case_ids``, by id."""
+        return get_cases(self._engine, case_ids)
+
     def nearby_open(
         self, class_code: str, since: datetime, box: tuple[float, float, float, float]
     ) -> list[Case]:
         """Return open cases of a class reported since ``since`` inside a lon/lat box."""
-        lon0, lat0, lon1, lat1 = box
-        params = {"b_class": class_code, "b_since": since, "b_lon0": lon0, "b_lon1": lon1,
-                  "b_lat0": lat0, "b_lat1": lat1}  # fmt: skip
         with self._engine.connect() as conn:
-            found = [case_of(r) for r in conn.execute(_NEARBY, params)]
+            found = [
+                case_of(r) for r in conn.execute(_NEARBY, _nearby_params(class_code, since, box))
+            ]
         return sorted(found, key=lambda c: (c.reported_at, c.id))
 
     def query(self, q: CaseQuery) -> tuple[list[Case], int]:

@@ -15,10 +15,11 @@ from opencitybrain.kernel.events import CloudEvent
 from opencitybrain.operations.bus_intake import BusIntake
 from opencitybrain.operations.class_store import SqlClassStore
 from opencitybrain.operations.model import Source
+from opencitybrain.operations.ports import CaseQuery
 from opencitybrain.operations.service import OperationsService
-from opencitybrain.operations.store import CaseQuery, SqlCaseStore
+from opencitybrain.operations.store import SqlCaseStore
 from opencitybrain.worktime import WorkCalendar
-from tests.integration.operations.test_service import BoxLocator
+from tests.integration.operations.support import BoxLocator
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -3,82 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
-from opencitybrain.adapters.migrate import upgrade
 from opencitybrain.kernel.clock import ManualClock
 from opencitybrain.kernel.errors import CityBrainError, Conflict, Forbidden, InvalidInput
 from opencitybrain.kernel.events import Context
-from opencitybrain.operations.class_store import SqlClassStore
-from opencitybrain.operations.directory import GridWorkers
-from opencitybrain.operations.intake import NewReport
 from opencitybrain.operations.model import (
     Action,
     CaseStatus,
-    Location,
     Satisfaction,
     Source,
     Supervision,
     SuspendReason,
 )
+from opencitybrain.operations.ports import CaseQuery
 from opencitybrain.operations.service import OperationsService
-from opencitybrain.operations.store import CaseQuery, SqlCaseStore
 from opencitybrain.operations.workflow import ActionInput
-from opencitybrain.worktime import WorkCalendar
-
-TZ = ZoneInfo("Asia/Shanghai")
-MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
-OPERATOR = Context("op-1", "command-centre", frozenset({"operator"}))
-STAFF = Context("staff-1", "urban-management", frozenset({"department_staff"}))
-OTHER_STAFF = Context("staff-2", "transport", frozenset({"department_staff"}))
-INSPECTOR = Context("grid-1", "district-360102", frozenset({"grid_worker"}))
-BUREAU = Context("admin", "bureau", frozenset({"bureau_admin"}))
-
-
-KNOWN_DEPARTMENTS = {"urban-management", "transport", "health"} | {
-    f"district-{c}" for c in ("360102", "360103", "360104", "360111")
-}
-
-
-class BoxLocator:
-    """A square city: county 360102 west of 115.9, 360121 east of it."""
-
-    def locate(self, lon: float, lat: float) -> Location | None:
-        if not (115.8 <= lon <= 116.0 and 28.6 <= lat <= 28.8):
-            return None
-        county = "360102" if lon < 115.9 else "360121"
-        street = county + "001"
-        return Location(lon, lat, county, street, street + "001", street + "001001")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(MONDAY_9)
-
-
-@pytest.fixture
-def ops(sql_engine: sa.Engine, clock: ManualClock) -> OperationsService:
-    upgrade(sql_engine)
-    workers = GridWorkers()
-    workers.assign("360102001", "grid-1")
-    svc = OperationsService(
-        SqlCaseStore(sql_engine), SqlClassStore(sql_engine), WorkCalendar.china(), BoxLocator(),
-        clock, workers=workers,
-        departments=lambda: KNOWN_DEPARTMENTS,
-    )  # fmt: skip
-    svc.seed_classes()
-    return svc
-
-
-def report(**kw: object) -> NewReport:
-    base: dict[str, object] = {
-        "source": Source.HOTLINE_12345, "class_code": "E0102", "lon": 115.95, "lat": 28.7,
-        "description": "小区门口垃圾堆了三天", "reporter": {"phone": "138****0000"},
-    }  # fmt: skip
-    return NewReport(**{**base, **kw})  # type: ignore[arg-type]
+from tests.integration.operations.support import (
+    BUREAU,
+    INSPECTOR,
+    MONDAY_9,
+    OPERATOR,
+    OTHER_STAFF,
+    STAFF,
+    TZ,
+    report,
+)
 
 
 def act(ops: OperationsService, ctx: Context, case_id: str, action: Action, **kw: object):  # type: ignore[no-untyped-def]

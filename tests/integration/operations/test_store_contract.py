@@ -26,7 +26,8 @@ from opencitybrain.operations.model import (
     Task,
     TaskStatus,
 )
-from opencitybrain.operations.store import CaseQuery, SqlCaseStore
+from opencitybrain.operations.ports import CaseQuery
+from opencitybrain.operations.store import SqlCaseStore
 from opencitybrain.worktime import TimeUnit
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
