@@ -1,7 +1,8 @@
 """NGSI-LD notifications: how many notified entity changes per second reach a receiver.
 
 Three processes, as in production: the demo city's server (``benchmarks.demo_server``:
-SQLite, in-process bus, the notifier in the serving loop), a notification receiver
+SQLite, then PostgreSQL when reachable; in-process bus; the notifier in the serving
+loop), a notification receiver
 (``benchmarks.notify_receiver``, a tiny asyncio HTTP server) and the client (this
 process: httpx on loopback). N subscriptions on ParkingSpot ``status`` each notify their
 own receiver path. Every update changes a value, so each is a change every subscription
@@ -23,16 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from psycopg import sql
 
 from benchmarks.harness import Harness
 from benchmarks.notify_receiver import start_receiver
@@ -40,6 +47,9 @@ from tests.conftest import free_port
 from tests.support import bearer
 
 GROUP = "context notify"
+PG_ADMIN = os.environ.get(
+    "CITYBRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 FLOOR = "receiver floor: direct POSTs"
 FLIPS = ("occupied", "free")
 SPOTS = 8
@@ -63,13 +73,12 @@ def _spot(i: int) -> dict[str, Any]:
     }
 
 
-def _serve(data_dir: Path) -> tuple[str, str, subprocess.Popen[str]]:
+def _serve(data_dir: Path, database_url: str | None) -> tuple[str, str, subprocess.Popen[str]]:
     """Serve a fresh demo city in its own process; return its URL and operator password."""
     port = free_port()
+    args = [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
+        [*args, *([database_url] if database_url else [])], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     password = proc.stdout.readline().strip()
@@ -107,17 +116,43 @@ FULL = Sizes(subs=10, patches=2000, batch=1000, rounds=5, latency=50)
 
 
 def run(h: Harness) -> None:
-    """Measure notifications/s to a local receiver for N subscriptions while updating."""
+    """Measure notifications/s to a local receiver for N subscriptions, on both stores."""
     sizes = QUICK if h.quick else FULL
-    with tempfile.TemporaryDirectory() as tmp:
-        base, password, server = _serve(Path(tmp) / "server")
-        receiver, receiver_proc = start_receiver()
-        try:
-            asyncio.run(_figures(h, base, password, receiver, sizes))
-        finally:
-            for proc in (server, receiver_proc):
-                proc.terminate()
-                proc.wait(timeout=20)
+    with tempfile.TemporaryDirectory() as tmp, _postgres_database() as pg_url:
+        stores: list[tuple[str, str | None]] = [("SQLite", None)]
+        if pg_url is None:
+            h.console.print("[yellow]PostgreSQL unreachable: its figures are left out[/yellow]")
+        else:
+            stores.append(("PostgreSQL", pg_url))
+        for label, url in stores:
+            base, password, server = _serve(Path(tmp) / f"server-{label}", url)
+            receiver, receiver_proc = start_receiver()
+            try:
+                group = f"{GROUP} · {label}"
+                asyncio.run(_figures(h, group, base, password, receiver, sizes))
+            finally:
+                for proc in (server, receiver_proc):
+                    proc.terminate()
+                    proc.wait(timeout=20)
+
+
+@contextmanager
+def _postgres_database() -> Iterator[str | None]:
+    """Yield the URL of a fresh PostgreSQL database (dropped after), or None if unreachable."""
+    name = f"cb_notify_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+            admin.execute(sql.SQL(drop).format(sql.Identifier(name)))
 
 
 class _Broker:
@@ -170,7 +205,9 @@ async def _arrived(recv: httpx.AsyncClient, entities: int = 0, wait_s: float = 0
     return json.loads(res.content)
 
 
-async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: Sizes) -> None:
+async def _figures(
+    h: Harness, group: str, base: str, password: str, receiver: str, sizes: Sizes
+) -> None:
     async with (
         httpx.AsyncClient(base_url=base, timeout=60) as client,
         httpx.AsyncClient(base_url=receiver, timeout=WAIT_S + 30) as recv,
@@ -194,11 +231,11 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
         p50, p95 = _pcts(lat)
         note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight, SQLite"
         h.record(
-            GROUP, "PATCH, no subscription", rate, "updates/s", higher_is_better=True, note=note
+            group, "PATCH, no subscription", rate, "updates/s", higher_is_better=True, note=note
         )
         floor = await _receiver_floor(recv, sizes.patches * n)
         h.record(
-            GROUP,
+            group,
             FLOOR,
             floor,
             "notifications/s",
@@ -217,7 +254,7 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
         elapsed = time.perf_counter() - t0
         p50, p95 = _pcts(lat)
         h.record(
-            GROUP,
+            group,
             f"PATCH, {n} subscriptions",
             rate,
             "updates/s",
@@ -225,7 +262,9 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
             higher_is_better=True,
             note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight",
         )
-        _record_delivery(h, f"notifications of PATCHes, {n} subscriptions", start, got, elapsed)
+        _record_delivery(
+            h, group, f"notifications of PATCHes, {n} subscriptions", start, got, elapsed
+        )
 
         # Phase 2: batch updates, so changes come faster than PATCHes can bring them.
         start = got
@@ -237,18 +276,20 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
         got = await _arrived(recv, start["entities"] + changes * n, WAIT_S)
         elapsed = time.perf_counter() - t0
         h.record(
-            GROUP,
+            group,
             f"batch update, {n} subscriptions",
             changes / sent,
             "entity updates/s",
             higher_is_better=True,
             note=f"{sizes.rounds} upserts (options=update) of {sizes.batch:,} entities",
         )
-        _record_delivery(h, f"notifications of batches, {n} subscriptions", start, got, elapsed)
+        _record_delivery(
+            h, group, f"notifications of batches, {n} subscriptions", start, got, elapsed
+        )
         expected = (sizes.patches + changes) * n
         delivered = got["entities"] - first["entities"]
         h.record(
-            GROUP,
+            group,
             "delivered",
             100 * delivered / expected,
             "%",
@@ -266,7 +307,7 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
             latencies.append(time.perf_counter() - t0)
         p50, p95 = _pcts(latencies)
         h.record(
-            GROUP,
+            group,
             f"update → notification, {n} subscriptions",
             p50,
             "ms p50",
@@ -274,11 +315,13 @@ async def _figures(h: Harness, base: str, password: str, receiver: str, sizes: S
         )
 
 
-def _record_delivery(h: Harness, name: str, start: Any, got: Any, elapsed: float) -> None:
+def _record_delivery(
+    h: Harness, group: str, name: str, start: Any, got: Any, elapsed: float
+) -> None:
     delivered = got["entities"] - start["entities"]
     posts = got["posts"] - start["posts"]
     h.record(
-        GROUP,
+        group,
         name,
         delivered / elapsed,
         "notifications/s",
