@@ -86,7 +86,9 @@ def upgrade() -> None:
             ["catalog_resources.id"],
             name=op.f("fk_catalog_terms_resource_id_catalog_resources"),
         ),
-        sa.PrimaryKeyConstraint("term", "resource_id", name=op.f("pk_catalog_terms")),
+        sa.PrimaryKeyConstraint(
+            "term", "resource_id", name=op.f("pk_catalog_terms"), postgresql_include=["weight"]
+        ),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_catalog_terms_resource_id", "catalog_terms", ["resource_id"])

@@ -83,11 +83,13 @@ tags = sa.Table(
 terms = sa.Table(
     "catalog_terms",
     metadata,
-    sa.Column("term", KEY, primary_key=True),
-    sa.Column("resource_id", ID, sa.ForeignKey("catalog_resources.id"), primary_key=True),
+    sa.Column("term", KEY, nullable=False),
+    sa.Column("resource_id", ID, sa.ForeignKey("catalog_resources.id"), nullable=False),
     sa.Column("weight", sa.Float, nullable=False),
+    # PostgreSQL reads a term's postings, weights included, from the index alone (its
+    # heap keeps them scattered, one resource at a time); SQLite keeps the rows in
+    # primary-key order, which does the same.
+    sa.PrimaryKeyConstraint("term", "resource_id", postgresql_include=["weight"]),
     sa.Index("ix_catalog_terms_resource_id", "resource_id"),
-    # SQLite keeps the rows in primary-key order: a term's postings, weights included,
-    # are read in one range without a lookup per row.
     sqlite_with_rowid=False,
 )
