@@ -339,6 +339,48 @@ def pack_info(
         )
 
 
+sim_app = typer.Typer(help="模拟数据 / synthetic data", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+
+@sim_app.command("population")
+def sim_population(
+    out: Annotated[Path, typer.Option(help="输出目录 / output folder")],
+    people: Annotated[int, typer.Option(help="人口数 / people", min=1)] = 1_000_000,
+    companies: Annotated[int | None, typer.Option(help="企业数（默认人口的 1/10）")] = None,
+    vehicles: Annotated[int | None, typer.Option(help="车辆数（默认人口的 1/2）")] = None,
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 2026,
+    pack: Annotated[str, typer.Option(help="城市包 / city pack")] = "nanchang",
+) -> None:
+    """Generate the departments' data (people, companies, vehicles) as Parquet, with truth."""
+    from opencitybrain.sim.population import CityGeography, PopulationSpec, generate, write
+
+    settings = _settings()
+    spec = PopulationSpec(
+        people=people,
+        companies=people // 10 if companies is None else companies,
+        vehicles=people // 2 if vehicles is None else vehicles,
+        seed=seed,
+    )
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("城市包 / city pack", total=1.0)
+
+        def step(message: str, fraction: float) -> None:
+            bar.update(task, description=message, completed=fraction)
+
+        try:
+            city = load_pack(pack, cache_dir=settings.data_dir / "cache")
+        except CityBrainError as exc:
+            console.print(f"[red]{exc.message}[/red] ({exc.code})")
+            raise typer.Exit(1) from exc
+        population = generate(CityGeography.from_pack(city), spec, progress=step)
+        bar.update(task, description="写入 / writing", completed=0.0)
+        write(population, out, progress=step)
+    console.print(f"[green]{population.rows():,} 条部门记录 / department records → {out}[/green]")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
