@@ -9,6 +9,7 @@ queries, dict state), timed on a sample in the same run. Goal: ≥ 300,000 point
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
@@ -17,6 +18,7 @@ import msgspec
 import numpy as np
 import shapely
 
+from benchmarks import fleet_mqtt
 from benchmarks.harness import Harness
 from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.messages import PositionMessage, decode_positions
@@ -28,6 +30,7 @@ from opencitybrain.citypack.loader import load_pack
 from opencitybrain.citypack.service import CityService
 
 GROUP = "fleet engine"
+MQTT_URL = os.environ.get("CITYBRAIN_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 T0 = 1_795_132_800.0 + 3600  # 09:00 Beijing time
 
 
@@ -195,3 +198,4 @@ def run(h: Harness) -> None:
     best = h.time(lambda: decode_positions(batches[1], T0 + 600), repeat=3).best
     h.record(GROUP, "decode only", n_vehicles / best, "points/s", higher_is_better=True,
              note="msgspec batch decode + validation")  # fmt: skip
+    fleet_mqtt.run(h, MQTT_URL, city)
