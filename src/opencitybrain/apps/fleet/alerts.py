@@ -55,7 +55,8 @@ class Alert(msgspec.Struct, kw_only=True, gc=False):
 def alert_id(device_id: str, rule: RuleCode, subject: str | None, opened_epoch_s: float) -> str:
     """Return the alert's id; deterministic, so a replayed stream cannot open it twice."""
     tail = f"{subject}:" if subject else ""
-    return f"urn:ngsi-ld:Alert:fleet:{device_id}:{rule.value}:{tail}{int(opened_epoch_s)}"
+    # A StrEnum formats as its value; reading ``.value`` costs a descriptor call per alert.
+    return f"urn:ngsi-ld:Alert:fleet:{device_id}:{rule}:{tail}{int(opened_epoch_s)}"
 
 
 @dataclass(frozen=True, eq=False)
