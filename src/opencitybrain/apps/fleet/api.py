@@ -13,7 +13,7 @@ from opencitybrain.accounts.model import Permission
 from opencitybrain.apikit.auth import require
 from opencitybrain.apikit.problems import PROBLEM_RESPONSES
 from opencitybrain.apikit.services import registry
-from opencitybrain.apps.fleet.rules import RuleCode, decode_rules
+from opencitybrain.apps.fleet.rules import RuleCode, decode_rules, rules_json_schema
 from opencitybrain.apps.fleet.service import FleetService
 from opencitybrain.kernel.errors import CityBrainError, ErrorKind, InvalidInput
 from opencitybrain.kernel.events import Context
@@ -128,8 +128,16 @@ async def get_rules(ctx: FleetReader, svc: Fleet) -> Response:
     return _json(svc.rules())
 
 
-@router.put("/rules", openapi_extra={"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object"}}}}})  # fmt: skip
+_RULES_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": rules_json_schema()}},
+        "description": "完整的规则配置 / the whole rule configuration (see GET /rules)",
+    }
+}
+
+
+@router.put("/rules", openapi_extra=_RULES_DOC)
 async def put_rules(request: Request, ctx: FleetAdmin, svc: Fleet) -> Response:
     """Replace the supervision rules; the answer carries the new version."""
     rules = decode_rules(await request.body())

@@ -96,7 +96,7 @@ class FleetEngine:
 
     def _compile(self, rules: RuleConfig) -> None:
         self.rules = rules
-        self.zones = ZoneIndex(rules.zones.zones if rules.zones.enabled else [], self.projection)
+        self.zones = ZoneIndex(rules.active_zones(), self.projection)
         self.n_zones = max(len(self.zones.zones), 1)
         self.matcher = RoadMatcher(self.graph, self.projection, rules.speeding.match_radius_m)
         limits = rules.speeding.class_limits_kmh

@@ -18,6 +18,7 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 # Bounds the grid's size whatever the extent: cells grow if the extent is huge.
 _MAX_CELLS = 4_000_000
+_MAX_ENTRIES = 8_000_000
 
 
 class GridIndex:
@@ -26,7 +27,12 @@ class GridIndex:
     def __init__(
         self, minx: F64, miny: F64, maxx: F64, maxy: F64, *, cell_m: float, margin_m: float = 0.0
     ) -> None:
-        n = len(minx)
+        # Boxes that did not project to finite metres (a zone drawn on the far side of the
+        # globe) can hold no point of the city: they are left out of the grid.
+        finite = np.isfinite(minx) & np.isfinite(miny) & np.isfinite(maxx) & np.isfinite(maxy)
+        ids = np.flatnonzero(finite)
+        minx, miny, maxx, maxy = minx[ids], miny[ids], maxx[ids], maxy[ids]
+        n = len(ids)
         self.n_items = n
         if n == 0:
             self.x0 = self.y0 = 0.0
@@ -41,6 +47,11 @@ class GridIndex:
         width = float(hi_x.max()) - self.x0
         height = float(hi_y.max()) - self.y0
         cell = max(float(cell_m), np.sqrt(max(width * height, 1.0) / _MAX_CELLS))
+        # Huge boxes would list themselves in millions of cells: coarsen until the
+        # index stays bounded (a coarser grid only yields more candidates, never fewer).
+        w, h = hi_x - lo_x, hi_y - lo_y
+        while float(((w / cell + 2) * (h / cell + 2)).sum()) > _MAX_ENTRIES:
+            cell *= 2.0
         self.cell = cell
         self.nx = int(width // cell) + 1
         self.ny = int(height // cell) + 1
@@ -58,7 +69,7 @@ class GridIndex:
         cy = iy0[item] + k // wx[item]
         cells = cy * self.nx + cx
         order = np.argsort(cells, kind="stable")
-        self.items = item[order]
+        self.items = ids[item[order]]
         counts = np.bincount(cells, minlength=self.nx * self.ny)
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 

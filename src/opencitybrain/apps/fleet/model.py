@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -36,11 +37,21 @@ _CLASS_ZH = {
 CLASSES: tuple[VehicleClass, ...] = tuple(VehicleClass)
 
 
+# Constraints live in the types, so the same definition validates input and documents
+# the OpenAPI schema: anything the schema allows, the engine accepts.
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+Lon = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+Lat = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+LonLat = tuple[Lon, Lat]
+Line = Annotated[list[LonLat], msgspec.Meta(min_length=2, max_length=100_000)]
+Ring = Annotated[list[LonLat], msgspec.Meta(min_length=3, max_length=100_000)]
+
+
 class TimeWindow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold a daily window in Beijing time, "HH:MM" to "HH:MM"; it may wrap past midnight."""
 
-    start: str
-    end: str
+    start: HHMM
+    end: HHMM
 
     def __post_init__(self) -> None:
         for value in (self.start, self.end):
@@ -70,8 +81,8 @@ class Permit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     id: str
-    corridors: list[list[tuple[float, float]]] = []
-    sites: list[list[tuple[float, float]]] = []
+    corridors: list[Line] = []
+    sites: list[Ring] = []
     windows: list[TimeWindow] = []
 
 

@@ -8,11 +8,11 @@ is sent back by ``GET /rules``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from opencitybrain.apps.fleet.model import TimeWindow, VehicleClass
+from opencitybrain.apps.fleet.model import Ring, TimeWindow, VehicleClass
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Zone",
     "ZoneRule",
     "decode_rules",
+    "rules_json_schema",
 ]
 
 
@@ -60,12 +61,21 @@ RULES: tuple[RuleCode, ...] = tuple(RuleCode)
 Severity = Literal["informational", "low", "medium", "high", "critical"]
 
 
-class Zone(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Hold one no-go zone: a WGS-84 polygon ring, the classes barred, and when."""
+Seconds = Annotated[float, msgspec.Meta(ge=0.0, le=366 * 86400.0)]
+Kmh = Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)]
+Metres = Annotated[float, msgspec.Meta(gt=0.0, le=100_000.0)]
+ZoneId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
-    id: str
-    name: str
-    ring: list[tuple[float, float]]
+
+class Zone(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Hold one no-go zone: a WGS-84 polygon ring, the classes barred, and when.
+
+    Ids name zones in alerts; a later zone with an id already used replaces the earlier.
+    """
+
+    id: ZoneId
+    name: Annotated[str, msgspec.Meta(max_length=200)]
+    ring: Ring
     classes: list[VehicleClass]
     windows: list[TimeWindow] = []  # empty: barred all day
     severity: Severity = "high"
@@ -93,13 +103,13 @@ class SpeedRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold speeding thresholds: the matched road's limit and each class's own limit."""
 
     enabled: bool = True
-    class_limits_kmh: dict[VehicleClass, float] = msgspec.field(
+    class_limits_kmh: dict[VehicleClass, Kmh] = msgspec.field(
         default_factory=lambda: dict(CLASS_LIMITS_KMH)
     )
     # Over a road's limit by more than this before it counts (GPS speed noise).
-    road_tolerance_kmh: float = 5.0
+    road_tolerance_kmh: Kmh = 5.0
     # Points further than this from every road are not matched (no road limit applies).
-    match_radius_m: float = 30.0
+    match_radius_m: Annotated[float, msgspec.Meta(gt=0.0, le=500.0)] = 30.0
     severity: Severity = "medium"
 
 
@@ -108,7 +118,7 @@ class CorridorRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     enabled: bool = True
     classes: list[VehicleClass] = msgspec.field(default_factory=lambda: [VehicleClass.HAZMAT])
-    max_deviation_m: float = 200.0
+    max_deviation_m: Metres = 200.0
     severity: Severity = "critical"
 
 
@@ -116,8 +126,8 @@ class FatigueRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold the fatigue rule: continuous driving longer than this, rests shorter than that."""
 
     enabled: bool = True
-    max_driving_s: float = 4 * 3600.0
-    min_rest_s: float = 20 * 60.0
+    max_driving_s: Seconds = 4 * 3600.0
+    min_rest_s: Seconds = 20 * 60.0
     severity: Severity = "high"
 
 
@@ -126,7 +136,7 @@ class DwellRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     enabled: bool = True
     classes: list[VehicleClass] = msgspec.field(default_factory=lambda: [VehicleClass.MUCK])
-    max_stop_s: float = 15 * 60.0
+    max_stop_s: Seconds = 15 * 60.0
     severity: Severity = "high"
 
 
@@ -134,7 +144,7 @@ class OfflineRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold the offline rule: an on-duty terminal silent longer than this."""
 
     enabled: bool = True
-    max_silence_s: float = 10 * 60.0
+    max_silence_s: Seconds = 10 * 60.0
     severity: Severity = "medium"
 
 
@@ -146,17 +156,17 @@ class CaseRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     enabled: bool = True
-    classes: dict[RuleCode, str] = msgspec.field(
-        default_factory=lambda: {RuleCode.UNAUTHORISED_DWELL: "E0103"}
+    classes: dict[RuleCode, Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{4}$")]] = (
+        msgspec.field(default_factory=lambda: {RuleCode.UNAUTHORISED_DWELL: "E0103"})
     )
 
 
 class RuleConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hold every supervision rule; ``version`` rises with each edit."""
 
-    version: int = 1
+    version: Annotated[int, msgspec.Meta(ge=1)] = 1
     # At or below this speed a vehicle counts as stopped (GPS drift while parked).
-    stop_speed_kmh: float = 3.0
+    stop_speed_kmh: Kmh = 3.0
     zones: ZoneRule = ZoneRule()
     speeding: SpeedRule = SpeedRule()
     corridor: CorridorRule = CorridorRule()
@@ -165,16 +175,35 @@ class RuleConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     offline: OfflineRule = OfflineRule()
     cases: CaseRule = CaseRule()
 
-    def __post_init__(self) -> None:
-        ids = [z.id for z in self.zones.zones]
-        if len(set(ids)) != len(ids):
-            raise ValueError("zone ids must be unique / 区域编号不能重复")
-        for z in self.zones.zones:
-            if len(z.ring) < 3:
-                raise ValueError(f"zone {z.id} needs at least 3 points / 区域至少需要 3 个点")
+    def active_zones(self) -> list[Zone]:
+        """Return the zones in force: the last of each id, in order."""
+        if not self.zones.enabled:
+            return []
+        last = {z.id: i for i, z in enumerate(self.zones.zones)}
+        return [z for i, z in enumerate(self.zones.zones) if last[z.id] == i]
 
 
 _DECODER = msgspec.json.Decoder(RuleConfig)
+
+
+def rules_json_schema() -> dict[str, object]:
+    """Return RuleConfig's JSON schema with every reference inlined (for OpenAPI)."""
+    schema = msgspec.json.schema(RuleConfig)
+    defs = schema.pop("$defs", {})
+
+    def inline(node: object) -> object:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    out = inline(schema)
+    assert isinstance(out, dict)
+    return out
 
 
 def decode_rules(body: bytes) -> RuleConfig:
