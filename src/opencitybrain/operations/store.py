@@ -269,16 +269,15 @@ class SqlCaseStore:
     def apply_alarms(self, changed: Sequence[tuple[Case, int]]) -> list[str]:
         """Store alarm changes (case, version read); return the ids stored."""
         stored: list[str] = []
-        fields = ("alarm", "alarm_at", "warned", "supervision", "updated_at")
         with self._engine.begin() as conn:
             for case, version in changed:
-                row = case_row(case)
-                res = conn.execute(
-                    cases.update()
-                    .where(cases.c.id == case.id, cases.c.version == version)
-                    .values({**{f: row[f] for f in fields}, "version": version + 1})
-                )
-                if res.rowcount == 1:
+                params = {
+                    "b_id": case.id, "b_version": version, "version": version + 1,
+                    "alarm": case.alarm.value if case.alarm else None, "alarm_at": case.alarm_at,
+                    "warned": case.warned, "supervision": int(case.supervision),
+                    "updated_at": case.updated_at,
+                }  # fmt: skip
+                if conn.execute(_SAVE_CASE, params).rowcount == 1:
                     stored.append(case.id)
         return stored
 
