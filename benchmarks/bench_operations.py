@@ -201,6 +201,7 @@ def _scan(h: Harness, folder: Path) -> None:
                     department_id="urban-management", clock_running=True)  # fmt: skip
     # Alarms spread so that ~0.1 % are due at "now": a minute's worth for a big city.
     alarm_at = now.timestamp() + rng.uniform(-0.001, 0.999, n) * 30 * 86400
+    base = case_row(replace(template, alarm=Alarm.WARNING))
     chunk = 50_000
     t0 = time.perf_counter()
     with engine.begin() as conn:
@@ -209,11 +210,11 @@ def _scan(h: Harness, folder: Path) -> None:
             for i in range(lo, min(n, lo + chunk)):
                 # The next alarm is a warning at alarm_at; due and escalation follow it.
                 at = from_epoch(alarm_at[i])
-                c = replace(template, id=f"c{i:08d}", dispatched_at=from_epoch(starts[i]),
-                            warn_at=at, due_at=max(at, from_epoch(due[i])),
-                            escalate_at=max(at, from_epoch(esc[i])), alarm=Alarm.WARNING,
-                            alarm_at=at)  # fmt: skip
-                rows.append(case_row(c))
+                rows.append(base | {
+                    "id": f"c{i:08d}", "dispatched_at": from_epoch(starts[i]), "warn_at": at,
+                    "due_at": max(at, from_epoch(due[i])), "alarm_at": at,
+                    "escalate_at": max(at, from_epoch(esc[i])),
+                })  # fmt: skip
             conn.execute(cases_table.insert(), rows)
     load = time.perf_counter() - t0
     ops = OperationsService(SqlCaseStore(engine), SqlClassStore(engine), calendar,
