@@ -229,7 +229,7 @@ async def _figures(
 
         rate, lat = await broker.patches(sizes.patches, 0)
         p50, p95 = _pcts(lat)
-        note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight, SQLite"
+        note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight"
         h.record(
             group, "PATCH, no subscription", rate, "updates/s", higher_is_better=True, note=note
         )
