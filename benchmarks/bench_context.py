@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
+import nats.js.errors
 import psycopg
 from psycopg import sql
 
@@ -41,6 +43,7 @@ from tests.support import DemoCity, bearer, build_demo_city
 PG_ADMIN = os.environ.get(
     "CITYBRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+NATS = os.environ.get("CITYBRAIN_TEST_NATS_URL", "nats://127.0.0.1:4222")
 IN_FLIGHT = 8
 BATCH = 1000
 LINK = (
@@ -132,6 +135,102 @@ def run(h: Harness) -> None:
                 _query_figures(h, local, sizes, label)
             finally:
                 asyncio.run(local.platform.close())
+        # Production shape: two worker processes sharing the store, the NATS bus between.
+        _workers_figure(h, Path(tmp) / "workers-SQLite", None, "SQLite", n_patch)
+        with _postgres_database() as fresh:
+            if fresh is not None:
+                _workers_figure(h, Path(tmp) / "workers-pg", fresh, "PostgreSQL", n_patch)
+
+
+def _workers_figure(h: Harness, data_dir: Path, url: str | None, store: str, n: int) -> None:
+    try:
+        asyncio.run(_nats_probe())
+    except Exception as exc:
+        h.console.print(
+            f"[yellow]NATS unreachable ({exc}): the 2-worker figure is left out[/yellow]"
+        )
+        return
+    city = build_demo_city(data_dir, url)  # seeds the users; the workers serve its data
+    password = city.password("operator")
+    asyncio.run(city.platform.close())
+    tag = secrets.token_hex(4)
+    env = {
+        **os.environ,
+        "CITYBRAIN_DATA_DIR": str(data_dir),
+        "CITYBRAIN_BUS_URL": f"{NATS}?stream=CBBENCH_{tag}&prefix=cbbench_{tag}",
+        **({"CITYBRAIN_DATABASE_URL": url} if url else {}),
+    }
+    port = free_port()
+    cmd = [sys.executable, "-m", "opencitybrain.cli", "serve", "--workers", "2"]
+    log = data_dir / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the 2-worker server did not start:\n{log.read_text()}")
+        asyncio.run(_patch_figures(h, password, base, n, f"{store}, 2 workers + NATS"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        asyncio.run(_nats_drop(f"CBBENCH_{tag}"))
+
+
+async def _nats_probe() -> None:
+    nc = await nats.connect(
+        NATS, connect_timeout=2, max_reconnect_attempts=1, allow_reconnect=False
+    )
+    await nc.close()
+
+
+async def _nats_drop(stream: str) -> None:
+    nc = await nats.connect(
+        NATS, connect_timeout=2, max_reconnect_attempts=1, allow_reconnect=False
+    )
+    try:
+        await nc.jetstream().delete_stream(stream)
+    except nats.js.errors.NotFoundError:
+        pass
+    finally:
+        await nc.close()
+
+
+async def _patch_figures(h: Harness, password: str, base: str, n: int, label: str) -> None:
+    port = int(base.rsplit(":", 1)[1])
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        res = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "operator", "password": password},
+        )
+        hdr = {
+            **bearer(res.json()["access_token"]),
+            "Link": LINK,
+            "Content-Type": "application/json",
+        }
+        for i in range(IN_FLIGHT):
+            await client.post("/ngsi-ld/v1/entities", json=_spot(i), headers=hdr)
+    body = json.dumps({"value": "occupied"}).encode()
+    patches = [
+        request_bytes("PATCH", f"/ngsi-ld/v1/entities/{_spot(i)['id']}/attrs/status", hdr, body)
+        for i in range(IN_FLIGHT)
+    ]
+    load = await run_load(port, patches, n, IN_FLIGHT)
+    p50, p95 = _pcts(load.latencies)
+    h.record(
+        "context http",
+        f"PATCH one attribute ({label})",
+        load.rate,
+        "updates/s",
+        higher_is_better=True,
+        note=f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight",
+    )
 
 
 async def _http_figures(
