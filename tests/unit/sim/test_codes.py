@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import stdnum.cn.ric as ric
 import stdnum.cn.uscc as uscc
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opencitybrain.sim.population.codes import (
@@ -25,11 +25,13 @@ PLATE = re.compile(
 )  # ordinary, small new-energy, large new-energy
 
 
+@settings(deadline=None)
 @given(st.from_regex(r"\A[0-9]{17}\Z"))
 def test_ric_check_char_is_stdnums(first17: str) -> None:
     assert ric_check_char(first17) == ric.calc_check_digit(first17 + "0")
 
 
+@settings(deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -53,11 +55,13 @@ def test_generated_ids_pass_stdnum(rows: list[tuple[int, date, int]]) -> None:
         assert int(value[14:17]) == s
 
 
+@settings(deadline=None)
 @given(st.from_regex(r"\A[0-9A-HJ-NP-RTUWXY]{17}\Z"))
 def test_uscc_check_char_is_stdnums(first17: str) -> None:
     assert uscc_check_char(first17) == uscc.calc_check_digit(first17 + "0")
 
 
+@settings(deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 50))
 def test_generated_credit_codes_are_valid(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
@@ -72,6 +76,7 @@ def test_generated_credit_codes_are_valid(seed: int, n: int) -> None:
         assert code[16] == {10: "X", 11: "0"}.get(c9, str(c9))
 
 
+@settings(deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 60))
 def test_plates_follow_ga36(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
