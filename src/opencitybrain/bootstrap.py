@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -160,6 +160,10 @@ class Platform:
         self.tasks.clear()  # tasks of a closed loop are gone with it
         await self.broker.stop()
         await self.broker.start()  # the index follows other workers' changes
+        # The default tenant's entities load in the background: the first query or write
+        # then finds them in memory instead of waiting for the load (5 s at 100k).
+        warm = asyncio.to_thread(self.broker.index.warm, "")
+        self.tasks.append(asyncio.create_task(_quietly(warm), name="context-index-warm"))
         await self.services.get(Notifier).start(self.bus)
         self.tasks.append(
             retention_task(self.broker.store, self.clock, self.settings.context_history_days)
@@ -263,6 +267,14 @@ def build_operations(
     )  # fmt: skip
     operations.seed_classes()  # the demo city's table, where rows are missing
     return operations
+
+
+async def _quietly(work: Awaitable[object]) -> None:
+    """Await background work, logging (not raising) its failure."""
+    try:
+        await work
+    except Exception:
+        log.exception("background work failed")
 
 
 def _db_ok(engine: sa.Engine) -> bool:

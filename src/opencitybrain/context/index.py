@@ -94,6 +94,15 @@ class EntityIndex:
                 self._tenants[tenant] = found
             return found
 
+    def loaded(self, tenant: str) -> bool:
+        """Tell whether a tenant's entities are in memory."""
+        return tenant in self._tenants
+
+    def warm(self, tenant: str) -> int:
+        """Load a tenant's entities now (at start, off the request path); return how many."""
+        with self._lock:
+            return len(self._tenant(tenant).entities)
+
     def _load(self, tenant: str) -> _Tenant:
         loaded = _Tenant()
         after: str | None = None

@@ -18,6 +18,7 @@ from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.kernel.bus import InProcessBus
 from opencitybrain.kernel.clock import ManualClock
+from tests.support import build_demo_city
 
 PARKING = "https://smart-data-models.github.io/dataModel.Parking/context.jsonld"
 
@@ -108,3 +109,22 @@ def test_geo_queries_use_the_index(
     _, changes = a.update("", spot(9)["id"], moved, ctx).result()
     asyncio.run(a.publish(changes, None))
     assert spot(9)["id"] in _query(a, geo=near)
+
+
+def test_the_platform_loads_the_default_tenant_at_start(tmp_path: Path) -> None:
+    city = build_demo_city(tmp_path)
+    broker = city.platform.broker
+    broker.index.forget()
+    assert not broker.index.loaded("")
+
+    async def serve_briefly() -> None:
+        await city.platform.start()
+        try:
+            warm = next(t for t in city.platform.tasks if t.get_name() == "context-index-warm")
+            await asyncio.wait_for(warm, 30)
+            assert broker.index.loaded("")  # the demo's 1,004 signals, before any request
+        finally:
+            await city.platform.close()
+
+    asyncio.run(serve_briefly())
+    assert broker.index.warm("") >= 1004
