@@ -6,7 +6,8 @@ ngsildclient pins old versions of httpx and rich. The pytest test
 receiver, runs this script, and asserts on its output.
 
     python ngsild_client_script.py --url http://127.0.0.1:8000 --token TOKEN \
-        --receiver http://127.0.0.1:9000/notify --prefix urn:ngsi-ld:ParkingSpot:ncbtest
+        --receiver http://127.0.0.1:9000/notify --prefix urn:ngsi-ld:ParkingSpot:ncbtest \
+        --tenant city
 
 Each step records its result under its name; a step that raises records
 ``{"error": "<exception>"}`` and the script goes on, so one disagreement shows every other.
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         hostname=parts.hostname or "127.0.0.1",
         port=parts.port or 80,
         custom_auth=Bearer(args.token),
+        tenant=args.tenant,
         verbose=False,
     )
     out["connected"] = client.is_connected()
@@ -174,6 +176,7 @@ def main() -> None:
     parser.add_argument("--token", required=True, help="Bearer token with context:write")
     parser.add_argument("--receiver", required=True, help="notification endpoint URL")
     parser.add_argument("--prefix", default="urn:ngsi-ld:ParkingSpot:ncbtest")
+    parser.add_argument("--tenant", default=None, help="NGSILD-Tenant (created if missing)")
     parser.add_argument("--settle", type=float, default=0.5, help="seconds before reading status")
     print(json.dumps(run(parser.parse_args()), default=str))
 

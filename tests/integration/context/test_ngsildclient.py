@@ -32,6 +32,7 @@ ROOT = Path(__file__).parents[3]
 CLIENT_PYTHON = ROOT / ".venv-clients" / "bin" / "python"
 SCRIPT = ROOT / "tests" / "clients" / "ngsild_client_script.py"
 PREFIX = "urn:ngsi-ld:ParkingSpot:ncbtest"
+TENANT = "ngsildclient"  # does not exist at first: the client creates it, as it does
 WAIT_S = 10.0
 
 
@@ -40,6 +41,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.tenants: list[str | None] = []
         self.changed = threading.Condition()
         receiver = self
 
@@ -50,6 +52,7 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.changed:
                     receiver.bodies.append(json.loads(raw))
+                    receiver.tenants.append(self.headers.get("NGSILD-Tenant"))
                     receiver.changed.notify_all()
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
@@ -151,6 +154,8 @@ def run(client_python: Path, server: tuple[str, str], receiver: Receiver) -> dic
             receiver.url,
             "--prefix",
             PREFIX,
+            "--tenant",
+            TENANT,
         ],
         capture_output=True,
         text=True,
@@ -222,6 +227,7 @@ def test_client_subscription_is_notified(run: dict[str, Any], receiver: Receiver
     assert run["subscribe"].startswith("urn:")
     notified = receiver.wait_for(f"{PREFIX}:1", "occupied")
     assert "occupied" in notified, receiver.bodies
+    assert set(receiver.tenants) == {TENANT}  # notifications name their tenant
     status = run["subscription"]
     assert status["id"] == run["subscribe"]
     assert status["isActive"] is True
