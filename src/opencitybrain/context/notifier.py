@@ -22,7 +22,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -78,9 +78,11 @@ class Notifier:
         max_batch: int = 100,
         flush_s: float = 0.05,
         cache_ttl_s: float = 30.0,
+        tick_s: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._entities = broker.store
+        self._index = broker.index
         self._resolver = broker.resolver
         self._clock = broker.clock
         self._subs = subscriptions
@@ -100,6 +102,9 @@ class Notifier:
         self._outboxes: dict[Key, _Outbox] = {}
         self._results: dict[Key, list[Outcome]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._periodic: asyncio.Task[None] | None = None
+        self._period_seen: dict[Key, datetime] = {}
+        self._tick_s = tick_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bus_sub: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
@@ -128,6 +133,7 @@ class Notifier:
         )
         self._slots = asyncio.Semaphore(self._concurrency)
         self._bus_sub = await bus.subscribe(PATTERN, self.handle, group=GROUP)
+        self._periodic = asyncio.create_task(self._periodic_loop(), name="notify:periodic")
         return True
 
     async def stop(self, within_s: float = 5.0) -> None:
@@ -137,6 +143,8 @@ class Notifier:
         if self._bus_sub is not None:
             await self._bus_sub.unsubscribe()
         tasks = [box.task for box in self._outboxes.values() if box.task is not None]
+        if self._periodic is not None:
+            tasks.append(self._periodic)
         if self._flusher is not None:
             tasks.append(self._flusher)
         for task in tasks:
@@ -194,7 +202,9 @@ class Notifier:
         types = tuple(data.get("type") or ())
         now = self._clock.now()
         candidates = [
-            w for w in await self._watches(tenant) if w.live(now) and w.selects(entity_id, types)
+            w
+            for w in await self._watches(tenant)
+            if w.interval is None and w.live(now) and w.selects(entity_id, types)
         ]
         if not candidates:
             return
@@ -232,6 +242,55 @@ class Notifier:
                 log.exception("subscription %s failed to match %s", watch.id, entity_id)
                 continue
             self._post((watch.tenant, watch.id), _Notice(*notice))
+
+    # --- periodic notifications ---------------------------------------------------------
+
+    async def _periodic_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                await self.run_periods()
+            except Exception:
+                log.exception("periodic notifications failed")
+
+    async def run_periods(self) -> int:
+        """Notify every timeInterval subscription whose interval began; return how many.
+
+        Intervals are aligned on the epoch of the city clock, so every worker computes the
+        same one; the store lets one worker claim it.
+        """
+        now = self._clock.now()
+        sent = 0
+        for tenant in await asyncio.to_thread(self._subs.tenants):
+            for watch in await self._watches(tenant):
+                if watch.interval is None or not watch.live(now):
+                    continue
+                start = now.timestamp() // watch.interval * watch.interval
+                due = datetime.fromtimestamp(start, UTC)
+                key = (tenant, watch.id)
+                if self._period_seen.get(key) == due:
+                    continue
+                self._period_seen[key] = due
+                if not await asyncio.to_thread(self._subs.claim_period, tenant, watch.id, due):
+                    continue  # another worker sends this one
+                entities = await asyncio.to_thread(self._periodic_entities, watch)
+                for entity in entities:
+                    notice = payload(watch, entity, "timeInterval", now, self._resolver)
+                    self._post(key, _Notice(*notice))
+                sent += 1
+        return sent
+
+    def _periodic_entities(self, watch: Watch) -> list[Entity]:
+        found: dict[str, Entity] = {}
+        for selector in watch.selectors or (None,):
+            types = sorted(selector.types) if selector is not None else None
+            ids = [selector.id] if selector is not None and selector.id else None
+            for entity in self._index.candidates(
+                watch.tenant, types=types, ids=ids, id_pattern=None
+            ):
+                if entity.id not in found and watch.matches(entity):
+                    found[entity.id] = entity
+        return list(found.values())
 
     def _throttled(self, watch: Watch, now: datetime) -> bool:
         key = (watch.tenant, watch.id)

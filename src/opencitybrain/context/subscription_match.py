@@ -88,6 +88,7 @@ class Watch:
     context: CompiledContext
     notification: Doc
     lang: str | None = None
+    interval: float | None = None  # timeInterval: periodic notifications, no change ones
 
     def live(self, now: datetime) -> bool:
         """Tell whether the subscription is active and unexpired at ``now``."""
@@ -96,6 +97,14 @@ class Watch:
     def selects(self, entity_id: str, types: Sequence[str]) -> bool:
         """Tell whether the subscription is about this entity at all."""
         return not self.selectors or any(s.selects(entity_id, types) for s in self.selectors)
+
+    def matches(self, entity: Entity) -> bool:
+        """Tell whether an entity is selected and passes ``q`` and ``geoQ``."""
+        return (
+            self.selects(entity.id, entity.types)
+            and (self.q is None or self.q(entity))
+            and (self.geo is None or self.geo(entity))
+        )
 
     def trigger(self, reasons: Sequence[Reason], entity: Entity | None) -> str | None:
         """Return the reason to notify of a change, or None (``entity`` None: deleted)."""
@@ -145,6 +154,7 @@ def compile_watch(tenant: str, doc: Doc, resolver: ContextResolver) -> Watch:
         context=render_ctx,
         notification=notification,
         lang=doc.get("lang"),
+        interval=float(doc["timeInterval"]) if "timeInterval" in doc else None,
     )
 
 

@@ -16,15 +16,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from opencitybrain.context.model import format_datetime
 from opencitybrain.context.store_sql import Doc, SqlBase, decode, decode_all, encode, parse_instant
-from opencitybrain.context.subscription_tables import subscriptions
+from opencitybrain.context.subscription_tables import subscription_periods, subscriptions
 from opencitybrain.kernel.errors import Conflict
 
 __all__ = ["STATUS_MEMBERS", "Listener", "Outcome", "SqlSubscriptionStore", "SubscriptionStore"]
 
 _S = subscriptions.c
+_P = subscription_periods.c
 # The members of ``notification`` that record deliveries (clause 5.2.14).
 STATUS_MEMBERS = (
     "status",
@@ -71,6 +74,14 @@ class SubscriptionStore(Protocol):
 
     def record_deliveries(self, results: Mapping[tuple[str, str], Sequence[Outcome]]) -> None:
         """Count deliveries and failures, by (tenant, id), in one transaction."""
+        ...
+
+    def tenants(self) -> tuple[str, ...]:
+        """Return the tenants that have subscriptions."""
+        ...
+
+    def claim_period(self, tenant: str, sub_id: str, due: datetime) -> bool:
+        """Claim the periodic notification due at ``due``; True for the one claimer."""
         ...
 
 
@@ -175,6 +186,34 @@ class SqlSubscriptionStore(SqlBase):
         )
         with self._engine.connect() as conn:
             return [dict(d) for d in decode_all(conn.execute(stmt).scalars().all())]
+
+    def tenants(self) -> tuple[str, ...]:
+        """Return the tenants that have subscriptions."""
+        stmt = sa.select(_S.tenant).distinct().order_by(_S.tenant)
+        with self._engine.connect() as conn:
+            return tuple(conn.execute(stmt).scalars())
+
+    def claim_period(self, tenant: str, sub_id: str, due: datetime) -> bool:
+        """Claim the periodic notification due at ``due``; True for the one claimer.
+
+        Workers race to insert the same key; the primary key lets one of them win.
+        Earlier claims of the subscription go at the same time.
+        """
+        key = {"tenant": tenant, "sub_id": sub_id, "due_at": due}
+        stmt = self._cached("claim", lambda: self._claim_statement())
+        with self._engine.begin() as conn:
+            won = conn.execute(stmt, key).first() is not None
+            if won:
+                conn.execute(
+                    sa.delete(subscription_periods).where(
+                        _P.tenant == tenant, _P.sub_id == sub_id, _P.due_at < due
+                    )
+                )
+        return won
+
+    def _claim_statement(self) -> sa.Insert:
+        insert = pg_insert if self._pg else sqlite_insert
+        return insert(subscription_periods).on_conflict_do_nothing().returning(_P.sub_id)
 
     def count(self, tenant: str) -> int:
         """Return how many subscriptions a tenant has."""

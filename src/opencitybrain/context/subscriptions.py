@@ -6,8 +6,10 @@ the @context of each request that reads them. ``q`` and ``geoQ`` are kept as wri
 with the @context (``@context`` in the document) they are read under; a PATCH that sets
 either of them brings its own @context along. Timestamps are ISO-8601 UTC strings.
 
-Not supported, answered with OperationNotSupported: periodic notifications
-(``timeInterval``), ``temporalQ``, ``scopeQ`` and ``csf``. An entity
+Periodic notifications (``timeInterval``, in seconds of the city clock) send the current
+state of every matching entity once per interval and nothing on changes; with several
+workers, one of them claims each interval in the store. Not supported, answered with
+OperationNotSupported: ``temporalQ``, ``scopeQ`` and ``csf``. An entity
 selector's ``type`` may list several types (``A,B`` or ``A|B``, any of them).
 """
 
@@ -39,7 +41,7 @@ TRIGGERS = tuple(
 DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
 FORMATS = ("normalized", "keyValues", "simplified", "concise")
 ACCEPTS = ("application/json", "application/ld+json", "application/geo+json")
-UNSUPPORTED = ("timeInterval", "temporalQ", "scopeQ", "csf")
+UNSUPPORTED = ("temporalQ", "scopeQ", "csf")
 # Members a client may send but the broker sets itself; ignored on input.
 READ_ONLY = frozenset({"status", "createdAt", "modifiedAt", "@context"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -146,6 +148,12 @@ def _seconds(member: str, value: Any) -> float:
     return value
 
 
+def _interval(value: Any) -> float:
+    if _seconds("timeInterval", value) <= 0:
+        bad("timeInterval", "须为大于 0 的秒数", "must be a number of seconds > 0")
+    return value  # type: ignore[no-any-return]
+
+
 def _key_values(member: str, value: Any) -> list[Doc]:
     if not isinstance(value, list):
         bad(member, "须为 {key, value} 数组", "must be an array of {key, value}")
@@ -223,6 +231,7 @@ _MEMBERS: dict[str, Callable[[Any, CompiledContext], Any]] = {
     "geoQ": _geoq,
     "isActive": lambda v, _: _bool("isActive", v),
     "throttling": lambda v, _: _seconds("throttling", v),
+    "timeInterval": lambda v, _: _interval(v),
     "lang": lambda v, _: _text("lang", v),
 }
 
@@ -272,6 +281,10 @@ def _check(doc: Doc) -> Doc:
             "entities or watchedAttributes is required")  # fmt: skip
     if "notification" not in doc:
         bad("notification", "缺少 notification", "notification is required")
+    if "timeInterval" in doc:
+        for other in ("watchedAttributes", "throttling"):
+            if other in doc:
+                bad(other, "不能与 timeInterval 同用", "cannot be used with timeInterval")
     return doc
 
 

@@ -185,3 +185,27 @@ async def test_crud_invalidates_the_cache(rig: Callable[..., Rig]) -> None:
     await r.bus.drain()
     await r.notifier.idle()
     assert [b["data"][0]["count"]["value"] for b in r.bodies()] == [1]
+
+
+async def test_periodic_subscriptions_send_current_state_once_per_interval(
+    rig: Callable[..., Rig],
+) -> None:
+    r = rig()
+    r.subscribe(timeInterval=3600, q="count>0")  # an hour of city time: 3.6 s here
+    await r.notifier.start(r.bus)
+    for n in range(3):
+        await r.change(n, 0)  # created: count 0, filtered out by q
+    await r.change(1, 5)
+    await r.change(2, 7)
+    await r.bus.drain()
+    await r.notifier.idle()
+    assert r.requests == []  # changes notify nothing: only the interval does
+    assert await r.notifier.run_periods() == 1
+    assert await r.notifier.run_periods() == 0  # same interval: sent once
+    await r.notifier.idle()
+    (body,) = r.bodies()
+    assert body["triggerReason"] == "timeInterval"
+    assert sorted((e["id"], e["count"]["value"]) for e in body["data"]) == [
+        ("urn:ngsi-ld:Spot:1", 5),
+        ("urn:ngsi-ld:Spot:2", 7),
+    ]

@@ -93,3 +93,17 @@ def test_deliveries_are_counted_in_order_and_concurrently(store: SqlSubscription
     got = store.get("t", two)
     assert got is not None
     assert (got["notification"]["timesSent"], got["notification"]["timesFailed"]) == (31, 10)
+
+
+def test_one_claimer_wins_each_period(store: SqlSubscriptionStore) -> None:
+    store.create("", sub(1))
+    store.create("t2", sub(1))
+    assert store.tenants() == ("", "t2")
+    due = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda _: store.claim_period("", sub(1)["id"], due), range(8)))
+    assert claims.count(True) == 1  # workers racing for one interval: one sends it
+    assert store.claim_period("t2", sub(1)["id"], due)  # tenants claim apart
+    later = due + timedelta(minutes=1)
+    assert store.claim_period("", sub(1)["id"], later)
+    assert not store.claim_period("", sub(1)["id"], later)

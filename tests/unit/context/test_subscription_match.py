@@ -102,7 +102,7 @@ def test_invalid_members_are_named(field: str, members: dict[str, Any]) -> None:
 
 def test_unsupported_members_say_so() -> None:
     with pytest.raises(OperationNotSupported):
-        made(timeInterval=60)
+        made(csf="a==1")
     assert made(notification={**HOOK, "showChanges": True})["notification"]["showChanges"]
 
 
@@ -249,3 +249,14 @@ def test_concise_drops_what_it_can_infer() -> None:
         "e": {"value": [1, 2]},
         "f": {"value": 1, "g": 2},
     }
+
+
+def test_time_interval_is_periodic_only() -> None:
+    assert made(timeInterval=60)["timeInterval"] == 60
+    for members in ({"timeInterval": 0}, {"timeInterval": -5}, {"timeInterval": "60"}):
+        with pytest.raises(BadRequestData):
+            made(**members)
+    with pytest.raises(BadRequestData):
+        made(timeInterval=60, throttling=5)
+    with pytest.raises(BadRequestData):
+        made(timeInterval=60, watchedAttributes=["status"])
