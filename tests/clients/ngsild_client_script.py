@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--token", required=True, help="Bearer token with context:write")
     parser.add_argument("--receiver", required=True, help="notification endpoint URL")
     parser.add_argument("--prefix", default="urn:ngsi-ld:ParkingSpot:ncbtest")
-    parser.add_argument("--tenant", default=None, help="NGSILD-Tenant (created if missing)")
+    parser.add_argument("--tenant", default=None, help="NGSILD-Tenant of every request")
     parser.add_argument("--settle", type=float, default=0.5, help="seconds before reading status")
     print(json.dumps(run(parser.parse_args()), default=str))
 

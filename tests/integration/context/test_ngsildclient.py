@@ -32,7 +32,7 @@ ROOT = Path(__file__).parents[3]
 CLIENT_PYTHON = ROOT / ".venv-clients" / "bin" / "python"
 SCRIPT = ROOT / "tests" / "clients" / "ngsild_client_script.py"
 PREFIX = "urn:ngsi-ld:ParkingSpot:ncbtest"
-TENANT = "ngsildclient"  # does not exist at first: the client creates it, as it does
+TENANT = "ngsildclient"  # every request names it (NGSILD-Tenant), as do the notifications
 WAIT_S = 10.0
 
 
