@@ -8,7 +8,7 @@ is sent back by ``GET /rules``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -183,7 +183,8 @@ class RuleConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return [z for i, z in enumerate(self.zones.zones) if last[z.id] == i]
 
 
-_DECODER = msgspec.json.Decoder(RuleConfig)
+# Not strict: JSON Schema counts 3.0 as an integer, so the API must too.
+_DECODER = msgspec.json.Decoder(RuleConfig, strict=False)
 
 
 def rules_json_schema() -> dict[str, object]:
@@ -203,7 +204,20 @@ def rules_json_schema() -> dict[str, object]:
 
     out = inline(schema)
     assert isinstance(out, dict)
+    # msgspec writes enum-keyed maps as open objects; name their keys, so the schema
+    # allows exactly what the decoder accepts.
+    props: Any = out["properties"]
+    _closed_keys(
+        props["speeding"]["properties"]["class_limits_kmh"], [c.value for c in VehicleClass]
+    )
+    _closed_keys(props["cases"]["properties"]["classes"], [r.value for r in RuleCode])
     return out
+
+
+def _closed_keys(node: dict[str, Any], keys: list[str]) -> None:
+    value = node.pop("additionalProperties")
+    node["properties"] = dict.fromkeys(keys, value)
+    node["additionalProperties"] = False
 
 
 def decode_rules(body: bytes) -> RuleConfig:

@@ -49,8 +49,10 @@ def minutes_table(windows: list[TimeWindow]) -> NDArray[np.bool_]:
 
 
 def _polygons(rings: list[list[tuple[float, float]]], projection: LocalProjection) -> Geoms:
-    geoms = shapely.polygons([np.asarray(r, dtype=np.float64) for r in rings]) if rings else []
-    out = projection.project(np.asarray(geoms, dtype=object))
+    # One by one: rings differ in length, which shapely's bulk constructor refuses.
+    geoms = np.empty(len(rings), dtype=object)
+    geoms[:] = [shapely.Polygon(r) for r in rings]
+    out: Geoms = projection.project(geoms)
     return shapely.make_valid(out) if len(out) else out
 
 
@@ -93,9 +95,7 @@ class PermitIndex:
         for slot, vehicle in enumerate(fleet.vehicles):
             lines = [c for p in vehicle.permits for c in p.corridors if len(c) >= 2]
             if lines:
-                corridors[slot] = shapely.multilinestrings(
-                    [np.asarray(c, dtype=np.float64) for c in lines]
-                )
+                corridors[slot] = shapely.MultiLineString(lines)
             for permit in vehicle.permits:
                 site_rings += permit.sites
                 site_slot += [slot] * len(permit.sites)

@@ -58,3 +58,15 @@ def test_editing_rules_keeps_state_and_drops_alerts_of_removed_zones() -> None:
     assert eng.state.f("last_t")[eng.fleet.slot["M1"]] == T0
     out = feed(eng, [msg("M1", T0 + 10, east(500))])  # still inside b: nothing new
     assert out.opened == []
+
+
+def test_zones_and_corridors_of_different_lengths_compile() -> None:
+    pentagon = [(east(0), north(-50)), (east(200), north(-50)), (east(200), north(50)),
+                (east(100), north(80)), (east(0), north(50))]  # fmt: skip
+    rules = msgspec.structs.replace(
+        ZONES,
+        zones=ZoneRule(zones=[*ZONES.zones.zones, Zone("p", "P", pentagon, [VehicleClass.MUCK])]),
+    )
+    eng = engine(rules)
+    out = feed(eng, [msg("M1", T0, east(100))])
+    assert [a.subject for a in out.opened] == ["p"]
