@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from opencitybrain.accounts.model import Department, Permission
 from opencitybrain.accounts.service import AccountService
 from opencitybrain.apikit.auth import PERMISSION_ATTR, authenticate, context_for
-from opencitybrain.apikit.problems import PROBLEM_JSON, STATUS_OF_KIND
+from opencitybrain.apikit.problems import PROBLEM_JSON, STATUS_OF_KIND, Problem
 from opencitybrain.apikit.services import registry
 from opencitybrain.catalog import ckan
 from opencitybrain.catalog.search import SearchQuery, Sort
@@ -174,10 +174,36 @@ def _required(params: dict[str, Any], name: str) -> str:
     return value.strip()
 
 
-_ACTIONS = ("GET", "POST")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
+    for status, text in (
+        (401, "未认证 / Authorization Error"),
+        (403, "无权限 / Authorization Error"),
+        (404, "未找到 / Not Found Error"),
+        (409, "参数无效 / Validation Error"),
+    )
+}
+_T = TypeVar("_T", bound=Callable[..., Any])
 
 
-@_actions.api_route("/package_list", methods=list(_ACTIONS))
+def _action(path: str) -> Callable[[_T], _T]:
+    """Register an action for GET (query string) and POST (JSON object), as CKAN takes both."""
+
+    def register(fn: _T) -> _T:
+        for method in ("GET", "POST"):
+            _actions.add_api_route(
+                path,
+                fn,
+                methods=[method],
+                operation_id=f"ckan_{fn.__name__}_{method.lower()}",
+                responses=_ERRORS,
+            )
+        return fn
+
+    return register
+
+
+@_action("/package_list")
 async def package_list(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """List the names (slugs) of the catalogue's active resources."""
     params = await _params(request)
@@ -187,7 +213,7 @@ async def package_list(request: Request, ctx: Reader, svc: Catalog) -> JSONRespo
     return _ok(request, "package_list", [c.replace("/", "-") for c in codes])
 
 
-@_actions.api_route("/package_show", methods=list(_ACTIONS))
+@_action("/package_show")
 async def package_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Show one resource as a package, by id or name."""
     ref = _required(await _params(request), "id")
@@ -197,7 +223,7 @@ async def package_show(request: Request, ctx: Reader, svc: Catalog) -> JSONRespo
     return _ok(request, "package_show", ckan.package(resource, dept, _base(request)))
 
 
-@_actions.api_route("/package_search", methods=list(_ACTIONS))
+@_action("/package_search")
 async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Search packages: q, fq (field:value), rows, start, sort, facet.field."""
     params = await _params(request)
@@ -233,7 +259,7 @@ async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONRes
     )
 
 
-@_actions.api_route("/organization_list", methods=list(_ACTIONS))
+@_action("/organization_list")
 async def organization_list(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """List the departments (organizations): names, or dicts with all_fields."""
     params = await _params(request)
@@ -256,7 +282,7 @@ async def organization_list(request: Request, ctx: Reader, svc: Catalog) -> JSON
     return _ok(request, "organization_list", [d.id for d, _ in page])
 
 
-@_actions.api_route("/organization_show", methods=list(_ACTIONS))
+@_action("/organization_show")
 async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
     """Show one department (organization), with its packages if include_datasets."""
     params = await _params(request)
@@ -269,7 +295,7 @@ async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSON
     return _ok(request, "organization_show", out)
 
 
-@_actions.api_route("/status_show", methods=list(_ACTIONS))
+@_action("/status_show")
 async def status_show(request: Request, ctx: Reader) -> JSONResponse:
     """Describe this catalogue endpoint (the CKAN API level it follows)."""
     return _ok(
@@ -287,7 +313,7 @@ async def status_show(request: Request, ctx: Reader) -> JSONResponse:
     )
 
 
-@_actions.api_route("/{action}", methods=list(_ACTIONS))
+@_action("/{action}")
 async def unknown_action(request: Request, ctx: Reader, action: str) -> JSONResponse:
     """Refuse actions this endpoint does not offer (it is read-only)."""
     raise NotFound(

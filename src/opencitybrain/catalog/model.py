@@ -179,6 +179,17 @@ CODE_RE = re.compile(r"^([1-3][0-9]{5}[0-9]{0,6})/([0-9]{6})$")
 SEQUENCE_MAX = 999_999
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 TAG_MAX = 32
+# What counts as blank. Spelled out, not ``\s`` or ``str.strip()``: the API states the
+# same rule as a JSON Schema pattern, and regex engines disagree on what ``\s`` holds.
+SPACES = " \t\n\r\u3000"
+FILLED = f"[^{SPACES}]"
+
+
+def blank(value: str) -> bool:
+    """Tell whether a text holds nothing but spaces (incl. the ideographic space)."""
+    return not value.strip(SPACES)
+
+
 MAX_FIELDS = 500
 MAX_TAGS = 20
 MAX_RELATED = 50

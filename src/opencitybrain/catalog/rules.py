@@ -14,6 +14,7 @@ from opencitybrain.catalog.model import (
     MAX_RELATED,
     MAX_TAGS,
     NAME_RE,
+    SPACES,
     TAG_MAX,
     Classification,
     FieldSpec,
@@ -21,6 +22,7 @@ from opencitybrain.catalog.model import (
     OpenType,
     ResourceSpec,
     SharingType,
+    blank,
 )
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
@@ -34,7 +36,7 @@ class _Errors:
 
 
 def _text(errs: _Errors, where: str, value: str, max_len: int, *, required: bool = True) -> None:
-    if required and not value.strip():
+    if required and blank(value):
         errs.add(where, "required / 必填")
     elif len(value) > max_len:
         errs.add(where, f"at most {max_len} characters / 不超过 {max_len} 字")
@@ -67,10 +69,10 @@ def _fields(errs: _Errors, fields: tuple[FieldSpec, ...]) -> None:
 
 
 def _sharing(errs: _Errors, spec: ResourceSpec) -> None:
-    if spec.sharing_type is SharingType.CONDITIONAL and not spec.sharing_condition.strip():
+    if spec.sharing_type is SharingType.CONDITIONAL and blank(spec.sharing_condition):
         errs.add("sharing_condition", "state the condition / 须说明共享条件")
     if spec.sharing_type is SharingType.NONE:
-        if not spec.sharing_condition.strip():
+        if blank(spec.sharing_condition):
             errs.add("sharing_condition", "not shared needs its legal basis / 须说明不予共享的依据")
         if spec.open_type is not OpenType.CLOSED:
             errs.add("open_type", "a resource not shared cannot be opened / 不予共享的资源不得开放")
@@ -91,7 +93,7 @@ def _lists(errs: _Errors, spec: ResourceSpec) -> None:
     if len(spec.tags) > MAX_TAGS:
         errs.add("tags", f"at most {MAX_TAGS}")
     for i, tag in enumerate(spec.tags):
-        if not tag.strip() or len(tag) > TAG_MAX or tag != tag.strip():
+        if blank(tag) or len(tag) > TAG_MAX or tag != tag.strip(SPACES):
             errs.add(f"tags[{i}]", f"1–{TAG_MAX} characters, no outer spaces")
 
 

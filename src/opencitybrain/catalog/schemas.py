@@ -9,9 +9,13 @@ from pydantic import BaseModel, Field
 
 from opencitybrain.apikit.bodies import StrictBody
 from opencitybrain.catalog.model import (
+    CODE_RE,
+    FILLED,
     MAX_FIELDS,
     MAX_RELATED,
     MAX_TAGS,
+    SPACES,
+    TAG_MAX,
     Change,
     Classification,
     DataType,
@@ -27,30 +31,30 @@ from opencitybrain.catalog.model import (
     SharingType,
     Status,
     UpdateCycle,
+    blank,
     label_zh,
 )
 from opencitybrain.catalog.search import Facet, SearchResult
 
-Text200 = Annotated[str, Field(max_length=200)]
 Text2000 = Annotated[str, Field(max_length=2000)]
-Code = Annotated[str, Field(max_length=20, examples=["101001001/000001"])]
-Tag = Annotated[str, Field(max_length=64)]
+Code = Annotated[str, Field(pattern=CODE_RE.pattern, examples=["101001001/000001"])]
+Tag = Annotated[str, Field(max_length=TAG_MAX, description="outer spaces are dropped")]
 
 
 class ClassificationBody(StrictBody):
     """类/项/目/细目: e.g. 1 · 01 · 001 · 001."""
 
-    category: Annotated[str, Field(max_length=1, examples=["1"])]
-    item: Annotated[str, Field(max_length=2, examples=["01"])]
-    group: Annotated[str, Field(max_length=3, examples=["001"])]
-    detail: Annotated[str, Field(max_length=6, examples=["001"])] = ""
+    category: Annotated[str, Field(pattern=r"^[1-3]$", examples=["1"])]
+    item: Annotated[str, Field(pattern=r"^[0-9]{2}$", examples=["01"])]
+    group: Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["001"])]
+    detail: Annotated[str, Field(pattern=r"^[0-9]{0,6}$", examples=["001"])] = ""
 
 
 class FieldBody(StrictBody):
     """An information item (信息项)."""
 
-    name: Annotated[str, Field(max_length=63, examples=["id_number"])]
-    name_zh: Annotated[str, Field(max_length=100, examples=["公民身份号码"])]
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", examples=["id_number"])]
+    name_zh: Annotated[str, Field(max_length=100, pattern=FILLED, examples=["公民身份号码"])]
     data_type: DataType
     level: Level = Level.GENERAL
     masking: Masking = Masking.NONE
@@ -61,13 +65,16 @@ class ResourceBody(StrictBody):
     """What a provider states to publish or revise a resource."""
 
     classification: ClassificationBody
-    name_zh: Annotated[str, Field(max_length=200, examples=["户籍人口基本信息"])]
-    name_en: Text200
-    department_id: Annotated[str, Field(max_length=64, examples=["public-security"])]
-    provider_code: Annotated[str, Field(max_length=18, description="统一社会信用代码 GB 32100")]
-    abstract: Annotated[str, Field(max_length=4000)]
+    name_zh: Annotated[str, Field(max_length=200, pattern=FILLED, examples=["户籍人口基本信息"])]
+    name_en: Annotated[str, Field(max_length=200, pattern=FILLED)]
+    department_id: Annotated[str, Field(max_length=64, description="提供部门 / provider")]
+    provider_code: Annotated[
+        str,
+        Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="统一社会信用代码 GB 32100"),
+    ]
+    abstract: Annotated[str, Field(max_length=4000, pattern=FILLED)]
     format: ResourceFormat
-    fields: Annotated[list[FieldBody], Field(max_length=MAX_FIELDS)]
+    fields: Annotated[list[FieldBody], Field(min_length=1, max_length=MAX_FIELDS)]
     sharing_type: SharingType
     domain: Domain
     update_cycle: UpdateCycle
@@ -106,7 +113,8 @@ class ResourceBody(StrictBody):
             open_type=self.open_type,
             open_condition=self.open_condition,
             related_codes=tuple(self.related_codes),
-            tags=tuple(self.tags),
+            # Tidy tags rather than refuse them: blank ones go, outer spaces are trimmed.
+            tags=tuple(dict.fromkeys(t.strip(SPACES) for t in self.tags if not blank(t))),
         )
 
 

@@ -12,10 +12,12 @@ from dataclasses import replace
 from opencitybrain.accounts.model import Department, Permission, Role
 from opencitybrain.accounts.service import AccountService, ensure
 from opencitybrain.catalog.model import (
+    SPACES,
     Change,
     Resource,
     ResourceSpec,
     Status,
+    blank,
     code_of_slug,
     effective_level,
     label_zh,
@@ -150,7 +152,7 @@ class CatalogService:
         """Withdraw a resource from the catalogue (its versions stay readable)."""
         current = self.get(ctx, resource_id)
         self._check_current(current, expected_version)
-        if not reason.strip():
+        if blank(reason):
             raise InvalidInput(
                 "catalog.no_reason",
                 "撤销资源须说明理由",
@@ -165,7 +167,7 @@ class CatalogService:
             updated_at=self._clock.now(),
             changed_by=ctx.actor,
             change=Change.WITHDRAWN,
-            note=reason.strip()[:500],
+            note=reason.strip(SPACES)[:500],
         )
         await asyncio.to_thread(self._store.replace, resource, index_weights(resource, dept))
         await self._announce(ctx, resource)
@@ -191,16 +193,18 @@ class CatalogService:
                 "只能为本部门发布或修改资源",
                 "you may publish only for your own department",
             )
-        validate_spec(spec)
+        # An unknown provider is a missing thing (404), as a missing parent department is
+        # for accounts; it is checked before the metadata rules.
         try:
-            return self._accounts.department(spec.department_id)
+            dept = self._accounts.department(spec.department_id)
         except NotFound:
-            raise InvalidInput(
+            raise NotFound(
                 "catalog.no_department",
                 "提供部门不存在",
-                f"no department {spec.department_id!r}",
-                (FieldError("department_id", "an existing department / 已有部门"),),
+                f"no department {spec.department_id[:64]!r}",
             ) from None
+        validate_spec(spec)
+        return dept
 
     async def _announce(self, ctx: Context, r: Resource) -> None:
         event = CloudEvent(

@@ -26,7 +26,6 @@ STOPWORDS = frozenset(
     "a an and are as at be by for from in into is of on or the to with".split()  # noqa: SIM905
 )
 MAX_TERM = 32  # terms are cut to this many characters (long words add nothing)
-MAX_QUERY_TERMS = 16  # a longer query is refused: each term costs one index probe
 # BM25's term-frequency saturation with a fixed average length: documents are weighted
 # once, when indexed, so a search never needs corpus-wide statistics beyond term counts.
 _K1 = 1.2

@@ -110,21 +110,32 @@ def test_staff_cannot_publish_for_another_department(
 
 
 def test_bad_metadata_names_every_field(client: TestClient, tokens: dict[str, str]) -> None:
-    bad = body(sharing_type="conditional", provider_code="123", fields=[])
-    res = client.post(BASE, json=bad, headers=bearer(tokens["transport-staff"]))
+    h = bearer(tokens["transport-staff"])
+    core = {"name": "plate", "name_zh": "号牌", "data_type": "plate", "level": "core"}
+    bad = body(
+        sharing_type="conditional",  # without its condition
+        provider_code="11360100MB0007009X",  # well-formed, wrong check character
+        level="general",  # below its core field
+        fields=[core],
+    )
+    res = client.post(BASE, json=bad, headers=h)
     assert res.status_code == 400
     problem = res.json()
     assert problem["code"] == "catalog.invalid_resource"
     assert {e["field"] for e in problem["errors"]} == {
         "sharing_condition",
         "provider_code",
-        "fields",
+        "level",
     }
-    res = client.post(BASE, json=body(extra="x"), headers=bearer(tokens["transport-staff"]))
-    assert res.status_code == 422
+    for broken in (body(extra="x"), body(fields=[]), body(classification={"category": "9"})):
+        res = client.post(BASE, json=broken, headers=h)
+        assert res.status_code == 422, broken
 
 
 def test_unknown_resources_and_citizens(client: TestClient, tokens: dict[str, str]) -> None:
+    res = client.post(BASE, json=body(department_id="nope"), headers=bearer(tokens["admin"]))
+    assert res.status_code == 404
+    assert res.json()["code"] == "catalog.no_department"
     res = client.get(f"{BASE}/nope", headers=bearer(tokens["operator"]))
     assert res.status_code == 404
     assert res.json()["code"] == "catalog.no_resource"

@@ -153,7 +153,6 @@ async def test_revisions_reindex(seeded: CatalogService) -> None:
     ("query", "field"),
     [
         (SearchQuery("长" * 201), "q"),
-        (SearchQuery(" ".join(f"w{i}" for i in range(17))), "q"),
         (SearchQuery(limit=1001), "rows"),
         (SearchQuery(offset=-1), "start"),
         (SearchQuery(tags=tuple(str(i) for i in range(51))), "tags"),

@@ -107,9 +107,9 @@ async def test_bad_specs_and_unknown_departments_are_refused(
     with pytest.raises(InvalidInput) as err:
         await catalog.publish(PS, spec(sharing_type=SharingType.NONE, sharing_condition=""))
     assert err.value.code == "catalog.invalid_resource"
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(NotFound) as missing:
         await catalog.publish(ADMIN, spec(department_id="no-such-dept"))
-    assert err.value.code == "catalog.no_department"
+    assert missing.value.code == "catalog.no_department"
     assert bus.events == []
     assert catalog.codes(ADMIN) == []
 

@@ -152,3 +152,21 @@ def test_every_coded_value_has_its_own_chinese_label() -> None:
     # "conditional" is a value of two enums: each keeps its own label.
     assert label_zh(SharingType.CONDITIONAL) == "有条件共享"
     assert label_zh(OpenType.CONDITIONAL) == "有条件开放"
+
+
+def test_blank_means_only_spaces_and_bodies_tidy_tags() -> None:
+    from opencitybrain.catalog.model import blank
+    from opencitybrain.catalog.schemas import ResourceBody
+
+    assert blank("") and blank(" \t\u3000\n")
+    assert not blank("\x1c")  # what JSON Schema's pattern calls filled, the rules do too
+    doc = {
+        "classification": {"category": "1", "item": "01", "group": "001"},
+        "name_zh": "示例", "name_en": "Sample", "department_id": "transport",
+        "provider_code": PROVIDER, "abstract": "摘要", "format": "api",
+        "fields": [{"name": "a", "name_zh": "甲", "data_type": "string"}],
+        "sharing_type": "unconditional", "domain": "transport", "update_cycle": "daily",
+        "tags": [" 交通 ", "\u3000", "交通", "公交"],
+    }  # fmt: skip
+    spec = validate_spec(ResourceBody.model_validate(doc).to_spec())
+    assert spec.tags == ("交通", "公交")
