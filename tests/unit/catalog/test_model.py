@@ -158,7 +158,8 @@ def test_blank_means_only_spaces_and_bodies_tidy_tags() -> None:
     from opencitybrain.catalog.model import blank
     from opencitybrain.catalog.schemas import ResourceBody
 
-    assert blank("") and blank(" \t\u3000\n")
+    assert blank("")
+    assert blank(" \t\u3000\n")
     assert not blank("\x1c")  # what JSON Schema's pattern calls filled, the rules do too
     doc = {
         "classification": {"category": "1", "item": "01", "group": "001"},
