@@ -16,8 +16,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opencitybrain.registry.model import PERSON_ATTRIBUTES
-
 I64 = npt.NDArray[np.int64]
 MOST_RECENT_FIRST = frozenset({"address"})
 
@@ -44,6 +42,7 @@ def build(
     golden_ids: pa.Array,
     sources: Sequence[str],
     authority: Sequence[str],
+    attributes: Sequence[str],
 ) -> tuple[pa.Table, pa.Table]:
     """Return the golden records and the review list.
 
@@ -62,7 +61,7 @@ def build(
     columns["sources"] = pa.array(np.bincount(n_sources, minlength=n_golden).astype(np.int64))
     conflicts = np.zeros(n_golden, dtype=np.int64)
     review: dict[str, list[object]] = defaultdict(list)
-    for attribute in PERSON_ATTRIBUTES:
+    for attribute in attributes:
         values = linked[attribute]
         present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
         if attribute in MOST_RECENT_FIRST:

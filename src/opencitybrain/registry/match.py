@@ -1,9 +1,10 @@
 """Probabilistic matching of records without a valid ID against the golden records' records.
 
 Blocking keeps it sub-quadratic: a record is compared only with records that share the
-first 17 ID characters (a wrong check char), or its birth date and sex, or — when it has
-no birth date — its name. Each pair's fields get an agreement level and the levels'
-weights add up to a score (``MatchWeights``); everything is computed over whole columns.
+first 17 code characters (a wrong check char), or its birth date and sex, or — when it has
+no birth date (always, for companies) — its name. Each pair's fields get an agreement level
+and the levels' weights add up to a score (``MatchWeights``); everything is computed over
+whole columns.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from opencitybrain.registry import names
-from opencitybrain.registry.idcodes import digit_columns, fixed_width
+from opencitybrain.registry.idcodes import fixed_width
 from opencitybrain.registry.model import MatchWeights
 
 I64 = npt.NDArray[np.int64]
@@ -45,14 +46,19 @@ def _join(left: pa.Table, right: pa.Table, keys: list[str]) -> tuple[I64, I64]:
     )
 
 
-def id17(ids: pa.Array) -> I64:
-    """Return the first 17 characters of 18-character IDs as numbers (−1 where not digits)."""
-    m, ok = fixed_width(ids, 18)
-    digits, all_digits = digit_columns(m, 17)
-    value = np.zeros(len(m), dtype=np.int64)
-    for j in range(17):
-        value = value * 10 + digits[:, j]
-    return np.where(ok & all_digits, value, -1)
+def prefix17(codes: pa.Array) -> I64:
+    """Return a 63-bit hash of the first 17 characters of 18-character codes (−1 otherwise).
+
+    Any code alphabet works (citizen IDs, credit codes); a collision only makes a pair that
+    scoring then rejects.
+    """
+    m, ok = fixed_width(codes, 18)
+    h = np.full(len(m), 1469598103934665603, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(17):
+            h = (h ^ m[:, j].astype(np.uint64)) * np.uint64(1099511628211)
+    value = (h >> np.uint64(1)).astype(np.int64)
+    return np.where(ok, value, -1)
 
 
 def pairs(left: pa.Table, cands: pa.Table, weights: MatchWeights) -> tuple[I64, I64]:
@@ -61,11 +67,11 @@ def pairs(left: pa.Table, cands: pa.Table, weights: MatchWeights) -> tuple[I64, 
     ci = pa.array(np.arange(cands.num_rows, dtype=np.int64))
     out_l, out_c = [], []
     # 1. Same first 17 ID characters.
-    lk = id17(left["id_number"])
+    lk = prefix17(left["id_number"])
     has = lk >= 0
     a, b = _join(
         pa.table({"li": li.filter(pa.array(has)), "k": pa.array(lk[has])}),
-        pa.table({"ci": ci, "k": cands["id17"]}),
+        pa.table({"ci": ci, "k": cands["block17"]}),
         ["k"],
     )
     out_l.append(a)

@@ -25,6 +25,7 @@ NO_IDENTITY = "no_identity"  # no valid code and no name
 NO_ANCHOR = "no_anchor"  # no valid code, no code at all and no birth date
 
 PERSON_ATTRIBUTES = ("name", "sex", "birth_date", "address")
+COMPANY_ATTRIBUTES = ("name", "address", "rep_id_number")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ class MatchWeights:
     accept: float = 14.0
     margin: float = 4.0
     max_block: int = 2000  # larger name blocks are skipped (too common to decide on)
+
+
+# Company names are unique within a registration authority: an equal name and address
+# (13 bits) is enough without a code.
+COMPANY_WEIGHTS = MatchWeights(accept=12.0)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Clerks mistype a name by one character, mostly one that sounds the same (伟 → 玮) or looks
 alike (王 → 玉). Same reading comes from pypinyin (toneless, any of a character's
-readings); similar shape from a short table of pairs. Names are compared as fixed-width
-UTF-32 rows, so a million pairs need no Python loop; pinyin is looked up once per
+readings); similar shape from a short table of pairs. Names (people's or companies') are compared as
+fixed-width UTF-32 rows, so a million pairs need no Python loop; pinyin is looked up once per
 distinct character.
 """
 
@@ -19,7 +19,7 @@ from pypinyin import Style, pinyin
 
 # Name similarity levels.
 OTHER, ONE_CHAR, CONFUSABLE, EQUAL = 0, 1, 2, 3
-WIDTH = 6  # names longer than this compare on their first six characters
+MAX_WIDTH = 40  # longer names compare on their first 40 characters
 # Characters of similar shape (not homophones), as pairs.
 SIMILAR_SHAPES = (
     "王玉", "己已", "未末", "土士", "日曰", "人入", "天夭", "大太", "今令", "晴睛",
@@ -30,11 +30,17 @@ SIMILAR_SHAPES = (
 U32 = npt.NDArray[np.uint32]
 
 
-def to_matrix(names: pa.Array) -> tuple[U32, npt.NDArray[np.int64]]:
-    """Return names as an (n, WIDTH) code point matrix and their lengths (0 for null)."""
+def width_of(*columns: pa.Array) -> int:
+    """Return the longest name's length among the columns (at least 1, at most MAX_WIDTH)."""
+    longest = [pc.max(pc.utf8_length(c)).as_py() or 0 for c in columns if len(c)]
+    return max(1, min(MAX_WIDTH, max(longest, default=1)))
+
+
+def to_matrix(names: pa.Array, width: int) -> tuple[U32, npt.NDArray[np.int64]]:
+    """Return names as an (n, width) code point matrix and their lengths (0 for null)."""
     filled = pc.fill_null(names, "")
-    text = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=f"<U{WIDTH}")
-    matrix = text.view(np.uint32).reshape(len(text), WIDTH)
+    text = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=f"<U{width}")
+    matrix = text.view(np.uint32).reshape(len(text), width)
     return matrix, (matrix != 0).sum(axis=1).astype(np.int64)
 
 
@@ -76,8 +82,9 @@ def confusable(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDAr
 
 def compare(left: pa.Array, right: pa.Array) -> npt.NDArray[np.int8]:
     """Return the similarity level of each pair of names (null compares as OTHER)."""
-    a, la = to_matrix(left)
-    b, lb = to_matrix(right)
+    width = width_of(left, right)
+    a, la = to_matrix(left, width)
+    b, lb = to_matrix(right, width)
     differ = a != b
     n_diff = differ.sum(axis=1)
     level = np.full(len(a), OTHER, dtype=np.int8)

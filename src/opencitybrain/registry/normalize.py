@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opencitybrain.registry.idcodes import ric_valid
+from opencitybrain.registry.idcodes import ric_valid, uscc_valid
 from opencitybrain.registry.model import SourceSpec
 
 DATE_SEPARATORS = ("-", "/", ".", "年", "月", "日", " ")
@@ -92,5 +92,32 @@ def canonical_people(spec: SourceSpec, table: pa.Table, source: int) -> pa.Table
             "birth_date": day(_column(table, spec, "birth_date", pa.string())),
             "address": text(_column(table, spec, "address", pa.string())),
             "updated": day(_column(table, spec, "updated", pa.string())),
+        }
+    )
+
+
+def canonical_companies(spec: SourceSpec, table: pa.Table, source: int) -> pa.Table:
+    """Return one department's company records in canonical columns.
+
+    The credit code plays the ID's part (``id_number``); sex and birth date are empty, so
+    matching falls back on the code, the name and the address.
+    """
+    n = table.num_rows
+    codes = pc.utf8_upper(text(_column(table, spec, "code", pa.string())))
+    return pa.table(
+        {
+            "source": pa.array(np.full(n, source, dtype=np.int16)),
+            "row": pa.array(np.arange(n, dtype=np.int64)),
+            "record_key": _keys(table, spec),
+            "id_number": codes,
+            "id_valid": pa.array(uscc_valid(codes)),
+            "name": text(_column(table, spec, "name", pa.string())),
+            "sex": pa.nulls(n, pa.int8()),
+            "birth_date": pa.nulls(n, pa.int32()),
+            "address": text(_column(table, spec, "address", pa.string())),
+            "updated": day(_column(table, spec, "updated", pa.string())),
+            "rep_id_number": pc.utf8_upper(
+                text(_column(table, spec, "rep_id_number", pa.string()))
+            ),
         }
     )

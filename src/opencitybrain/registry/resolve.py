@@ -1,8 +1,8 @@
-"""Resolve people across departments into golden records (一人一档).
+"""Resolve people (一人一档) and companies (一企一档) across departments into golden records.
 
 1. Every record is read into canonical columns (``normalize``).
-2. A record with a valid citizen ID links to the golden record of that ID (rule
-   ``id_exact``): a valid ID is the strongest evidence there is, and the golden record's key.
+2. A record with a valid citizen ID (credit code) links to the golden record of that code
+   (rule ``id_exact``): a valid code is the strongest evidence there is, and the key.
 3. A record with no valid ID and nothing to match on is quarantined with its reason.
 4. The rest are matched probabilistically against the linked records (``match``): linked
    when the score is high enough and clearly better than the runner-up (rule ``id_near``
@@ -24,10 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from opencitybrain.registry import golden as golden_records
-from opencitybrain.registry.match import decide, id17
+from opencitybrain.registry.match import decide, prefix17
 from opencitybrain.registry.model import (
+    COMPANY_ATTRIBUTES,
+    COMPANY_WEIGHTS,
     NO_ANCHOR,
     NO_IDENTITY,
+    PERSON_ATTRIBUTES,
     RULE_ID,
     RULE_ID_NEAR,
     RULE_SCORE,
@@ -36,25 +39,9 @@ from opencitybrain.registry.model import (
     SourceSpec,
     source_names,
 )
-from opencitybrain.registry.normalize import canonical_people
+from opencitybrain.registry.normalize import canonical_companies, canonical_people
 
 I64 = npt.NDArray[np.int64]
-RIC_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
-RIC_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-
-
-def id_strings(keys: I64) -> pa.Array:
-    """Return citizen IDs from their first 17 digits as numbers (the check char computed)."""
-    n = len(keys)
-    m = np.zeros((n, 18), dtype=np.uint8)
-    v = keys.copy()
-    for j in range(16, -1, -1):
-        m[:, j] = v % 10
-        v //= 10
-    m[:, 17] = RIC_CHECK[(m[:, :17].astype(np.int64) @ RIC_WEIGHTS) % 11]
-    m[:, :17] += 48
-    offsets = (np.arange(n + 1, dtype=np.int32) * 18).tobytes()
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(m.tobytes()))
 
 
 def _coded(codes: npt.NDArray[np.integer], labels: Sequence[str | None]) -> pa.Array:
@@ -76,19 +63,55 @@ def resolve_people(
     ``authority`` lists sources from most to least trusted for names, sex and birth dates
     (default: the order of ``inputs``).
     """
-    w = weights or MatchWeights()
     sources = source_names([spec for spec, _ in inputs])
     canon = pa.concat_tables(
         [canonical_people(spec, table, i) for i, (spec, table) in enumerate(inputs)]
     )
+    return _resolve(
+        canon, sources, weights or MatchWeights(), authority, PERSON_ATTRIBUTES, "birth_date"
+    )
+
+
+def resolve_companies(
+    inputs: Sequence[tuple[SourceSpec, pa.Table]],
+    weights: MatchWeights | None = None,
+    authority: Sequence[str] = (),
+) -> Resolution:
+    """Return golden company records (一企一档) keyed by credit code, as for people."""
+    sources = source_names([spec for spec, _ in inputs])
+    canon = pa.concat_tables(
+        [canonical_companies(spec, table, i) for i, (spec, table) in enumerate(inputs)]
+    )
+    return _resolve(
+        canon, sources, weights or COMPANY_WEIGHTS, authority, COMPANY_ATTRIBUTES, "address"
+    )
+
+
+def _golden_keys(codes: pa.Array, valid: npt.NDArray[np.bool_]) -> tuple[I64, pa.Array]:
+    """Return a number per valid code (−1 for the others) and the codes by number."""
+    encoded = pc.dictionary_encode(codes.filter(pa.array(valid)))
+    key = np.full(len(codes), -1, dtype=np.int64)
+    key[valid] = encoded.indices.to_numpy().astype(np.int64)
+    return key, encoded.dictionary
+
+
+def _resolve(
+    canon: pa.Table,
+    sources: tuple[str, ...],
+    w: MatchWeights,
+    authority: Sequence[str],
+    attributes: Sequence[str],
+    anchor: str,
+) -> Resolution:
+    """Resolve canonical records: link valid codes, quarantine, match the rest, assemble."""
     n = canon.num_rows
     valid = np.asarray(canon["id_valid"].to_numpy(zero_copy_only=False), dtype=bool)
-    key = np.where(valid, id17(canon["id_number"]), -1)
+    key, codes = _golden_keys(canon["id_number"].combine_chunks(), valid)
 
     # Nothing to match on: quarantined.
     no_name = np.asarray(pc.is_null(canon["name"]).to_numpy(zero_copy_only=False), dtype=bool)
     no_anchor = np.asarray(
-        pc.and_(pc.is_null(canon["id_number"]), pc.is_null(canon["birth_date"])).to_numpy(
+        pc.and_(pc.is_null(canon["id_number"]), pc.is_null(canon[anchor])).to_numpy(
             zero_copy_only=False
         ),
         dtype=bool,
@@ -99,7 +122,7 @@ def resolve_people(
     # Probabilistic matching of the rest against the validly identified records.
     todo = np.flatnonzero(~valid & ~quarantined)
     cands = canon.filter(pa.array(valid)).append_column("gkey", pa.array(key[valid]))
-    cands = cands.append_column("id17", pa.array(key[valid]))
+    cands = cands.append_column("block17", pa.array(prefix17(cands["id_number"])))
     decided = decide(canon.take(pa.array(todo)), cands, w)
     key[todo] = decided.golden
     linked = key >= 0
@@ -120,9 +143,9 @@ def resolve_people(
     status = np.where(linked, 0, np.where(quarantined, 1, 2))
 
     golden_keys, gi = np.unique(key[linked], return_inverse=True)
-    golden_ids = id_strings(golden_keys)
+    golden_ids = codes.take(pa.array(golden_keys))
     golden, review = golden_records.build(
-        canon.filter(pa.array(linked)), gi, golden_ids, sources, authority or sources
+        canon.filter(pa.array(linked)), gi, golden_ids, sources, authority or sources, attributes
     )
     where = np.full(n, -1, dtype=np.int64)
     where[linked] = gi

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -20,8 +19,14 @@ from opencitybrain.registry.model import (
     Resolution,
     SourceSpec,
 )
-from opencitybrain.registry.resolve import id_strings, resolve_people
-from opencitybrain.sim.population import PEOPLE_TABLES, PopulationSpec, generate, nanchang_like
+from opencitybrain.registry.resolve import resolve_companies, resolve_people
+from opencitybrain.sim.population import (
+    ALL_TABLES,
+    PEOPLE_TABLES,
+    PopulationSpec,
+    generate,
+    nanchang_like,
+)
 
 POLICE = SourceSpec(
     "public-security/czrk", "RKBH",
@@ -185,11 +190,6 @@ def test_lookups_refuse_unknowns(result: Resolution) -> None:
         SourceSpec.from_mapping({"source": "x"})
 
 
-def test_id_strings_rebuild_valid_ids() -> None:
-    keys = np.array([int(WEI[:17]), int(LI[:17])], dtype=np.int64)
-    assert id_strings(keys).to_pylist() == [WEI, LI]
-
-
 def test_generated_city_resolves_with_high_precision_and_recall() -> None:
     pop = generate(nanchang_like(), PopulationSpec(people=10_000, companies=1_000,
                                                    vehicles=5_000, seed=21))  # fmt: skip
@@ -206,3 +206,32 @@ def test_generated_city_resolves_with_high_precision_and_recall() -> None:
     linkable = pc.sum(pc.is_in(true_id, value_set=result.golden["golden_id"])).as_py()
     assert correct / linked >= 0.999
     assert correct / linkable >= 0.995
+
+
+def test_companies_resolve_by_credit_code_then_name_and_address() -> None:
+    pop = generate(nanchang_like(), PopulationSpec(people=5_000, companies=3_000,
+                                                   vehicles=100, seed=8))  # fmt: skip
+    market = next(s for s in ALL_TABLES if s.entity == "company")
+    table = pop.tables[market.source]
+    # A second, clean register of the same companies (as a tax bureau would keep).
+    tax = SourceSpec("tax/nsrxx", "company_id", {"code": "code", "name": "name",
+                                                 "address": "address"})  # fmt: skip
+    register = pop.companies.set_column(
+        0, "company_id", pc.cast(pop.companies["company_id"], pa.string())
+    )
+    result = resolve_companies(
+        [(SourceSpec.from_mapping(market.as_source()), table), (tax, register)]
+    )
+    assert result.reconciles()
+    truth = pop.companies["code"].take(pop.truth[market.source]["entity_id"])
+    gid = result.links["golden_id"].slice(0, table.num_rows)
+    linked = pc.sum(pc.is_valid(gid)).as_py()
+    correct = pc.sum(pc.fill_null(pc.equal(gid, truth), False)).as_py()
+    assert correct == linked  # no company linked to another's record
+    # A company whose only record has a bad code has no golden record to link to.
+    linkable = pc.sum(pc.is_in(truth, value_set=result.golden["golden_id"])).as_py()
+    assert correct / linkable >= 0.995
+    rules = set(result.links["rule"].cast(pa.string()).to_pylist())
+    assert {RULE_ID, RULE_ID_NEAR, RULE_SCORE} <= rules
+    golden = result.golden.to_pylist()[0]
+    assert {"name_source", "address_time", "rep_id_number"} <= set(golden)

@@ -52,6 +52,40 @@ def _credit_codes(rng: np.random.Generator, region: I64) -> pa.StringArray:
     raise RuntimeError("could not draw unique credit codes")
 
 
+def _company_names(rng: np.random.Generator, city: str, section: I64) -> pa.Array:
+    """Return unique names: city + two or three trade-name chars + industry word + 有限公司.
+
+    A name is unique within its registration authority by law, so colliding ones redraw.
+    """
+    n = len(section)
+    trade = np.array(list(TRADE_CHARS))
+    words = np.array([w for _, _, w, _ in INDUSTRY_SECTIONS])
+    picks = rng.integers(0, len(trade), size=(n, 3))
+    three = rng.random(n) < 0.5
+    for _ in range(100):
+        key = (picks[:, 0] * 64 + picks[:, 1]) * 64 + np.where(three, picks[:, 2], 63)
+        key = key * 32 + section
+        _, first = np.unique(key, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+        if not dup.any():
+            break
+        picks[dup] = rng.integers(0, len(trade), size=(int(dup.sum()), 3))
+        three[dup] = True
+    else:
+        raise RuntimeError("could not draw unique company names")
+    third = np.where(three, trade[picks[:, 2]], "")
+    return pc.binary_join_element_wise(
+        city,
+        pa.array(trade[picks[:, 0]]),
+        pa.array(trade[picks[:, 1]]),
+        pa.array(third),
+        pa.array(words[section]),
+        "有限公司",
+        "",
+    )
+
+
 def generate_companies(
     rng: np.random.Generator, geo: CityGeography, people: pa.Table, n: int, as_of: date
 ) -> pa.Table:
@@ -60,15 +94,7 @@ def generate_companies(
     region = np.array([int(c.code) for c in geo.counties], dtype=np.int64)[county]
     weights = np.array([w for *_, w in INDUSTRY_SECTIONS], dtype=float)
     section = rng.choice(len(INDUSTRY_SECTIONS), size=n, p=weights / weights.sum())
-    trade = list(TRADE_CHARS)
-    name = pc.binary_join_element_wise(
-        f"{geo.name_zh}",
-        pa.array(trade).take(pa.array(rng.integers(0, len(trade), size=n))),
-        pa.array(trade).take(pa.array(rng.integers(0, len(trade), size=n))),
-        pa.array([w for _, _, w, _ in INDUSTRY_SECTIONS]).take(pa.array(section)),
-        "有限公司",
-        "",
-    )
+    name = _company_names(rng, geo.name_zh, section)
     adults = np.flatnonzero(_ages(people, as_of) >= 20)
     rep = adults[rng.integers(0, len(adults), size=n)] if n else np.zeros(0, dtype=np.int64)
     reps = people.take(pa.array(rep))
