@@ -110,6 +110,7 @@ class MqttBatcher:
         self._ready: asyncio.Queue[list[MqttMessage]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._closing = False
 
     # --- paho's thread ------------------------------------------------------------------
 
@@ -121,7 +122,8 @@ class MqttBatcher:
         self._call(self.connected.set)
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
-        log.warning("MQTT %s:%s disconnected (%s); reconnecting", self.host, self.port, rc)
+        if not self._closing:
+            log.warning("MQTT %s:%s disconnected (%s); reconnecting", self.host, self.port, rc)
         self._call(self.connected.clear)
 
     def _on_message(self, _c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
@@ -156,6 +158,7 @@ class MqttBatcher:
     async def run(self) -> None:
         """Receive and deliver batches until cancelled."""
         self._loop = asyncio.get_running_loop()
+        self._closing = False
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id or "",
@@ -179,6 +182,7 @@ class MqttBatcher:
                 except Exception:  # one bad batch must not stop ingestion
                     log.exception("MQTT batch handler failed on %d messages", len(batch))
         finally:
+            self._closing = True
             client.disconnect()
             client.loop_stop()
             self.connected.clear()
