@@ -23,7 +23,7 @@ from opencitybrain.operations.model import (
     Step,
     Task,
 )
-from opencitybrain.operations.ports import CaseQuery, KpiRow
+from opencitybrain.operations.ports import CaseQuery, CaseStore, KpiRow
 from opencitybrain.operations.rows import (
     case_of,
     case_row,
@@ -41,6 +41,9 @@ from opencitybrain.operations.store_batch import (
     write_batch,
 )
 from opencitybrain.operations.tables import cases, reports, steps, tasks
+
+# The port and its query shapes live in ports.py; re-exported for callers of the store.
+__all__ = ["CaseQuery", "CaseStore", "KpiRow", "SqlCaseStore"]
 
 
 def _kpi(r: sa.Row[Any]) -> KpiRow:
