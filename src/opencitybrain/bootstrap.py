@@ -54,6 +54,9 @@ from opencitybrain.operations.bus_intake import BusIntake
 from opencitybrain.operations.class_store import SqlClassStore
 from opencitybrain.operations.directory import GridWorkers, workers_from_accounts
 from opencitybrain.operations.locate import CaseLocator, CountyCaseLocator, RegionCaseLocator
+from opencitybrain.operations.open311_api import router as open311_router
+from opencitybrain.operations.open311_service import Open311Desk
+from opencitybrain.operations.open311_store import Open311Reads
 from opencitybrain.operations.service import OperationsService
 from opencitybrain.operations.store import SqlCaseStore
 from opencitybrain.worktime import WorkCalendar
@@ -131,6 +134,7 @@ class Platform:
         app = create_app(
             self.services,
             routers=[*CONTEXT_ROUTERS, city_router, catalog_router, ckan_router, operations_router]
+            + [open311_router]
             + [r for a in self.apps for r in a.routers()],
             cockpit_dir=self.settings.cockpit_dir,
             serve_cockpit=serve_cockpit,
@@ -240,6 +244,7 @@ async def build_platform(
     operations = build_operations(engine, city, clock, bus, accounts)
     platform.services.add(operations)
     platform.services.add(BusIntake(operations))
+    platform.services.add(Open311Desk(operations, Open311Reads(engine), _agencies(accounts)))
     platform.host = AppHost(settings, clock, bus, broker, city, platform.services)
     platform.apps = load_apps()
     step("就绪 / ready", 1.0)
@@ -267,6 +272,11 @@ def build_operations(
     )  # fmt: skip
     operations.seed_classes()  # the demo city's table, where rows are missing
     return operations
+
+
+def _agencies(accounts: AccountService) -> Callable[[], dict[str, str]]:
+    """Return a lookup of department names for Open311's agency_responsible."""
+    return lambda: {d.id: f"{d.name_zh} / {d.name_en}" for d in accounts.departments()}
 
 
 async def _quietly(work: Awaitable[object]) -> None:

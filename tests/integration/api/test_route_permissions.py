@@ -14,6 +14,23 @@ from tests.support import DemoCity, bearer
 
 # The only routes anyone may call without credentials.
 PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/token")}
+# Open311 GeoReport v2 is a public civic API: its reads are open to anyone, as the spec
+# intends, and show only requests filed through Open311 (never the reporter); POST takes
+# the spec's ``api_key`` form field, which the route authenticates itself (cases:report)
+# so that refusals leave in the spec's error format (tests/integration/operations/
+# test_open311_api.py). Each resource answers with and without a .json/.xml suffix.
+PUBLIC_ROUTES |= {
+    (method, f"/open311/v2/{resource}{suffix}")
+    for method, resource in [
+        ("GET", "services"),
+        ("GET", "services/{service_code}"),
+        ("GET", "requests"),
+        ("POST", "requests"),
+        ("GET", "requests/{service_request_id}"),
+        ("GET", "tokens/{token}"),
+    ]
+    for suffix in ("", ".{fmt}")
+}
 
 
 def _routes(app: Any) -> list[tuple[str, str, RouteGuard]]:
