@@ -24,18 +24,6 @@ def _numpy(values: pa.Array, fill: int) -> I64:
     return np.asarray(pc.fill_null(values, fill).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _codes(values: pa.Array) -> I64:
-    """Return a number per distinct value (−1 for null), to compare values as integers."""
-    if pa.types.is_integer(values.type):
-        return np.where(
-            np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False)),
-            _numpy(values, 0),
-            -1,
-        )
-    encoded = pc.dictionary_encode(values).combine_chunks()
-    return _numpy(encoded.indices, -1)
-
-
 def build(
     linked: pa.Table,
     gi: I64,
@@ -55,53 +43,73 @@ def build(
     rank = np.array([rank_of[s] for s in sources], dtype=np.int64)[source]
     updated = _numpy(linked["updated"], 0)
     names = pa.array(list(sources), pa.string())
+    # One sort by golden record serves every attribute: groups are then contiguous, and
+    # per-group minima (reduceat) pick values without sorting again.
+    by_golden = np.argsort(gi, kind="stable")
+    g_sorted = gi[by_golden]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    sizes = np.diff(np.r_[starts, len(gi)])
     columns: dict[str, pa.Array] = {"golden_id": golden_ids}
     columns["records"] = pa.array(np.bincount(gi, minlength=n_golden).astype(np.int64))
-    n_sources = np.unique(gi * len(sources) + source) // len(sources)
-    columns["sources"] = pa.array(np.bincount(n_sources, minlength=n_golden).astype(np.int64))
+    per_source = np.zeros(n_golden, dtype=np.int64)
+    for k in range(len(sources)):
+        per_source += np.bincount(gi[source == k], minlength=n_golden) > 0
+    columns["sources"] = pa.array(per_source)
     conflicts = np.zeros(n_golden, dtype=np.int64)
     review: dict[str, list[object]] = defaultdict(list)
+    recency = 99_999_999 - updated  # smaller = more recent
     for attribute in attributes:
         values = linked[attribute]
         present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
+        # Preference as one number, smaller is better: present first, then by rank and
+        # recency (address: recency, then rank).
         if attribute in MOST_RECENT_FIRST:
-            order = np.lexsort((rank, -updated, ~present, gi))
+            preference = (~present * 100_000_000 + recency) * 16 + rank
         else:
-            order = np.lexsort((-updated, rank, ~present, gi))
-        first = order[np.r_[True, gi[order][1:] != gi[order][:-1]]]
+            preference = (~present * 16 + rank) * 100_000_000 + recency
         pick = np.full(n_golden, -1, dtype=np.int64)
-        pick[gi[first]] = np.where(present[first], first, -1)
+        if len(gi):
+            p_sorted = preference[by_golden]
+            best = np.repeat(np.minimum.reduceat(p_sorted, starts), sizes)
+            at_best = np.flatnonzero(p_sorted == best)
+            group = np.searchsorted(starts, at_best, side="right") - 1
+            first = by_golden[at_best[np.r_[True, group[1:] != group[:-1]]]]
+            pick[gi[first]] = np.where(present[first], first, -1)
         at = pa.array(pick, mask=pick < 0)
         columns[attribute] = values.take(at)
         columns[f"{attribute}_source"] = names.take(pa.array(source).take(at))
         columns[f"{attribute}_time"] = linked["updated"].take(at)
-        # Conflicts: more than one distinct present value within a golden record.
-        code = _codes(values)
+        # Conflicts: a present value that differs from the one chosen for its golden
+        # record (one comparison per record, no hashing of a million strings).
         rows = np.flatnonzero(present)
         if not len(rows):
             continue
-        width = int(code.max()) + 2
-        distinct = np.unique(gi[rows] * width + code[rows] + 1)
-        per_golden = np.bincount(distinct // width, minlength=n_golden)
-        disputed = per_golden > 1
+        chosen = columns[attribute].take(pa.array(gi))
+        differs = np.asarray(
+            pc.fill_null(pc.not_equal(values, chosen), True).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+        differs &= present
+        disputed = np.bincount(gi[differs], minlength=n_golden) > 0
         conflicts += disputed
         hit = rows[disputed[gi[rows]]]
         if not len(hit):
             continue
-        chosen_code = np.where(pick >= 0, code[np.maximum(pick, 0)], -2)
-        held: dict[tuple[int, int], set[str]] = defaultdict(set)
-        shown: dict[tuple[int, int], object] = {}
+        # The disputed records are few: group their values in Python.
+        chosen_of = columns[attribute].take(pa.array(gi[hit])).to_pylist()
+        held: dict[tuple[int, str], set[str]] = defaultdict(set)
+        is_chosen: dict[tuple[int, str], bool] = {}
         hit_values = values.take(pa.array(hit)).to_pylist()
-        for r, v in zip(hit.tolist(), hit_values, strict=True):
-            k = (int(gi[r]), int(code[r]))
+        for r, v, c in zip(hit.tolist(), hit_values, chosen_of, strict=True):
+            k = (int(gi[r]), str(v))
             held[k].add(sources[source[r]])
-            shown[k] = v
-        for (g, c), holders in sorted(held.items()):
+            is_chosen[k] = v == c
+        for (g, v), holders in sorted(held.items()):
             review["golden_index"].append(g)
             review["attribute"].append(attribute)
-            review["value"].append(str(shown[g, c]))
+            review["value"].append(v)
             review["sources"].append(",".join(sorted(holders)))
-            review["chosen"].append(bool(chosen_code[g] == c))
+            review["chosen"].append(is_chosen[g, v])
     columns["conflicts"] = pa.array(conflicts)
     golden = pa.table(columns)
     index = pa.array(review.get("golden_index", []), pa.int64())

@@ -142,13 +142,14 @@ def _resolve(
     runner[todo] = decided.runner_up
     status = np.where(linked, 0, np.where(quarantined, 1, 2))
 
-    golden_keys, gi = np.unique(key[linked], return_inverse=True)
-    golden_ids = codes.take(pa.array(golden_keys))
+    # Every valid code is linked (its own records), so golden records are the codes in
+    # dictionary order and a record's key is its golden record's index.
+    gi = key[linked]
+    golden_ids = codes
     golden, review = golden_records.build(
         canon.filter(pa.array(linked)), gi, golden_ids, sources, authority or sources, attributes
     )
-    where = np.full(n, -1, dtype=np.int64)
-    where[linked] = gi
+    where = key
     links = pa.table(
         {
             "source": canon["source"],
