@@ -101,15 +101,15 @@ def build(
         is_chosen: dict[tuple[int, str], bool] = {}
         hit_values = values.take(pa.array(hit)).to_pylist()
         for r, v, c in zip(hit.tolist(), hit_values, chosen_of, strict=True):
-            k = (int(gi[r]), str(v))
-            held[k].add(sources[source[r]])
-            is_chosen[k] = v == c
-        for (g, v), holders in sorted(held.items()):
+            pair = (int(gi[r]), str(v))
+            held[pair].add(sources[source[r]])
+            is_chosen[pair] = v == c
+        for (g, text), holders in sorted(held.items()):
             review["golden_index"].append(g)
             review["attribute"].append(attribute)
-            review["value"].append(v)
+            review["value"].append(text)
             review["sources"].append(",".join(sorted(holders)))
-            review["chosen"].append(is_chosen[g, v])
+            review["chosen"].append(is_chosen[g, text])
     columns["conflicts"] = pa.array(conflicts)
     golden = pa.table(columns)
     index = pa.array(review.get("golden_index", []), pa.int64())
