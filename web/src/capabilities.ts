@@ -6,3 +6,4 @@ import "./panels/countyRoads";
 import "./panels/roadClasses";
 import "./panels/countyTable";
 import "./ngsi/livePanel";
+import "./operations/panels";
