@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opencitybrain.accounts.model import Permission
 from opencitybrain.accounts.service import AccountService
@@ -83,8 +84,18 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except CityBrainError as exc:
                 return error_response(request, exc)
+            except StarletteHTTPException as exc:  # e.g. a malformed multipart body
+                return error_response(request, _http_error(exc))
 
         return open311_handler
+
+
+def _http_error(exc: StarletteHTTPException) -> CityBrainError:
+    kind = next((k for k, v in STATUS_OF_KIND.items() if v == exc.status_code), ErrorKind.INVALID)
+    detail = str(exc.detail)[:200]
+    return CityBrainError(
+        "open311.bad_request", f"请求无效：{detail}", f"bad request: {detail}", kind
+    )
 
 
 def _json(content: Any) -> bytes:

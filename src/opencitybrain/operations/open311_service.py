@@ -123,6 +123,8 @@ class Open311Desk:
             start = self.ops.clock.now() - MAX_SPAN
         elif start is None and end is not None:
             start = end - MAX_SPAN
+        elif start is not None and end is None:
+            end = start + MAX_SPAN
         elif start is not None and end is not None and (end < start or end - start > MAX_SPAN):
             raise bad(
                 "end_date",

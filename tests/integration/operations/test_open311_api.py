@@ -200,6 +200,11 @@ def test_bad_input_gets_the_specs_error_list_and_nothing_is_stored(
         assert " / " in description  # Chinese first, then English
     huge = client.post(f"{O311}/requests.json", data=_form(demo_city, description="长" * 70_000))
     assert huge.status_code == 413
+    garbage = client.post(
+        f"{O311}/requests.xml", content=b"garbage", headers={"content-type": "multipart/form-data"}
+    )
+    assert garbage.status_code == 400
+    assert ET.fromstring(garbage.content)[0].findtext("code") == "400"
     assert len(client.get(f"{O311}/requests.json").json()) == before
 
 

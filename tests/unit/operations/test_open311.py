@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from opencitybrain.kernel.errors import ErrorKind, InvalidInput
@@ -286,6 +286,8 @@ def test_nested_lists_take_their_item_names() -> None:
 
 
 @given(st.text())
+@example("line\r\nnext\rlast\n")
+@example("<request>&amp;</request> ]]> \x00\x1f\ufffe")
 def test_any_text_survives_the_xml_round_trip_as_xml_can_carry_it(text: str) -> None:
     doc = requests_xml([{"description": text, "status_notes": text}])
     item = _parse(doc)[0]
