@@ -24,6 +24,50 @@ def _numpy(values: pa.Array, fill: int) -> I64:
     return np.asarray(pc.fill_null(values, fill).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _settle(
+    attribute: str,
+    hit: I64,
+    values: pa.Array,
+    gi: I64,
+    source: I64,
+    preference: I64,
+    pick: I64,
+    sources: Sequence[str],
+    review: dict[str, list[object]],
+) -> None:
+    """Settle disputed golden records (few: grouped in Python) and list them for review.
+
+    For name, sex and birth date the value most departments hold wins over the single
+    most authoritative one (a typo in the register is outvoted); ties keep the pick. The
+    address stays the most recent one. ``pick`` is updated in place.
+    """
+    held: dict[tuple[int, str], set[str]] = defaultdict(set)
+    best_row: dict[tuple[int, str], int] = {}
+    for r, v in zip(hit.tolist(), values.take(pa.array(hit)).to_pylist(), strict=True):
+        key = (int(gi[r]), str(v))
+        held[key].add(sources[source[r]])
+        if key not in best_row or preference[r] < preference[best_row[key]]:
+            best_row[key] = r
+    by_golden: dict[int, list[tuple[str, set[str]]]] = defaultdict(list)
+    for (g, text), holders in sorted(held.items()):
+        by_golden[g].append((text, holders))
+    for g, options in by_golden.items():
+        if attribute not in MOST_RECENT_FIRST:
+            current = pick[g]
+            top = max(
+                options,
+                key=lambda o: (len(o[1]), best_row[g, o[0]] == current),
+            )
+            pick[g] = best_row[g, top[0]]
+        chosen_row = pick[g]
+        for text, holders in options:
+            review["golden_index"].append(g)
+            review["attribute"].append(attribute)
+            review["value"].append(text)
+            review["sources"].append(",".join(sorted(holders)))
+            review["chosen"].append(best_row[g, text] == chosen_row)
+
+
 def build(
     linked: pa.Table,
     gi: I64,
@@ -75,41 +119,23 @@ def build(
             group = np.searchsorted(starts, at_best, side="right") - 1
             first = by_golden[at_best[np.r_[True, group[1:] != group[:-1]]]]
             pick[gi[first]] = np.where(present[first], first, -1)
-        at = pa.array(pick, mask=pick < 0)
-        columns[attribute] = values.take(at)
-        columns[f"{attribute}_source"] = names.take(pa.array(source).take(at))
-        columns[f"{attribute}_time"] = linked["updated"].take(at)
-        # Conflicts: a present value that differs from the one chosen for its golden
+        # Conflicts: a present value that differs from the one picked for its golden
         # record (one comparison per record, no hashing of a million strings).
-        rows = np.flatnonzero(present)
-        if not len(rows):
-            continue
-        chosen = columns[attribute].take(pa.array(gi))
+        picked = values.take(pa.array(pick[gi], mask=pick[gi] < 0))
         differs = np.asarray(
-            pc.fill_null(pc.not_equal(values, chosen), True).to_numpy(zero_copy_only=False),
+            pc.fill_null(pc.not_equal(values, picked), True).to_numpy(zero_copy_only=False),
             dtype=bool,
         )
         differs &= present
         disputed = np.bincount(gi[differs], minlength=n_golden) > 0
         conflicts += disputed
-        hit = rows[disputed[gi[rows]]]
-        if not len(hit):
-            continue
-        # The disputed records are few: group their values in Python.
-        chosen_of = columns[attribute].take(pa.array(gi[hit])).to_pylist()
-        held: dict[tuple[int, str], set[str]] = defaultdict(set)
-        is_chosen: dict[tuple[int, str], bool] = {}
-        hit_values = values.take(pa.array(hit)).to_pylist()
-        for r, v, c in zip(hit.tolist(), hit_values, chosen_of, strict=True):
-            pair = (int(gi[r]), str(v))
-            held[pair].add(sources[source[r]])
-            is_chosen[pair] = v == c
-        for (g, text), holders in sorted(held.items()):
-            review["golden_index"].append(g)
-            review["attribute"].append(attribute)
-            review["value"].append(text)
-            review["sources"].append(",".join(sorted(holders)))
-            review["chosen"].append(is_chosen[g, text])
+        hit = np.flatnonzero(present & disputed[gi])
+        if len(hit):
+            _settle(attribute, hit, values, gi, source, preference, pick, sources, review)
+        at = pa.array(pick, mask=pick < 0)
+        columns[attribute] = values.take(at)
+        columns[f"{attribute}_source"] = names.take(pa.array(source).take(at))
+        columns[f"{attribute}_time"] = linked["updated"].take(at)
     columns["conflicts"] = pa.array(conflicts)
     golden = pa.table(columns)
     index = pa.array(review.get("golden_index", []), pa.int64())

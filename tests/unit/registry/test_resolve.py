@@ -235,3 +235,17 @@ def test_companies_resolve_by_credit_code_then_name_and_address() -> None:
     assert {RULE_ID, RULE_ID_NEAR, RULE_SCORE} <= rules
     golden = result.golden.to_pylist()[0]
     assert {"name_source", "address_time", "rep_id_number"} <= set(golden)
+
+
+def test_most_departments_outvote_a_typo_in_the_register() -> None:
+    civil = SourceSpec("civil-affairs/x", "k", {"id_number": "i", "name": "n"})
+    police = _police([("R1", LI, "李莉", "2", "19851111", "南昌市西湖区中山路2号", "20240101")])
+    health = _health([("H1", LI, "李丽", "女", "1985-11-11", "南昌市西湖区中山路2号", "2019")])
+    other = pa.table({"k": ["C1"], "i": [LI], "n": ["李丽"]})
+    result = resolve_people([(POLICE, police), (HEALTH, health), (civil, other)])
+    li = result.golden_of(LI)
+    assert li["name"] == "李丽"
+    assert li["name_source"] in {"health/record", "civil-affairs/x"}
+    review = {(r["value"], r["chosen"], r["sources"]) for r in result.review.to_pylist()}
+    assert ("李莉", False, "public-security/czrk") in review
+    assert ("李丽", True, "civil-affairs/x,health/record") in review
