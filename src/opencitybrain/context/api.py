@@ -97,7 +97,7 @@ async def _write_body(
 async def create_entity(request: Request, ctx: ContextWriter, svc: Broker) -> Response:
     """Create an entity."""
     body = await json_body(request)
-    call = call_of(request, svc, body)
+    call = call_of(request, svc, body, creates=True)
     entity, changes = await run_in_threadpool(svc.create, call.tenant, body, call.context)
     await svc.publish(changes, ctx)
     headers = {"Location": f"/ngsi-ld/v1/entities/{quote(entity.id, safe=':')}"}

@@ -60,7 +60,9 @@ MAX_BATCH_BODY = 512 * 2**20
 _decoder = msgspec.json.Decoder()
 
 
-async def _batch(request: Request, svc: ContextBroker) -> tuple[Call, bytes, bool]:
+async def _batch(
+    request: Request, svc: ContextBroker, *, creates: bool = False
+) -> tuple[Call, bytes, bool]:
     """Return the call, the raw body and whether entities carry their own @context."""
     kind = content_kind(request.headers.get("content-type"))
     if kind is None:
@@ -74,7 +76,7 @@ async def _batch(request: Request, svc: ContextBroker) -> tuple[Call, bytes, boo
             "application/ld+json 请求不能同时带 Link @context",
             "an application/ld+json request must not also send a Link @context",
         )
-    return call_of(request, svc), raw, ld
+    return call_of(request, svc, creates=creates), raw, ld
 
 
 def _run(raw: bytes, operation: Callable[[list[Any]], BatchResult]) -> BatchResult:
@@ -106,7 +108,7 @@ def _answer(call: Call, result: BatchResult, *, created_ids: bool) -> Response:
 @router.post("/create", status_code=201, openapi_extra=JSON_BODY, responses=_MULTI)
 async def create_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Response:
     """Create a batch of entities; those that exist already fail alone."""
-    call, raw, ld = await _batch(request, svc)
+    call, raw, ld = await _batch(request, svc, creates=True)
     result = await run_in_threadpool(
         _run, raw, lambda body: batch_create(svc, call.tenant, body, call.context, ld=ld)
     )
@@ -120,7 +122,7 @@ async def upsert_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Res
     flags = options_of(request)
     if {"update", "replace"} <= flags:
         raise BadRequestData("options 不能同时含 update 与 replace", "update and replace clash")
-    call, raw, ld = await _batch(request, svc)
+    call, raw, ld = await _batch(request, svc, creates=True)
     replace = "update" not in flags
     result = await run_in_threadpool(
         _run,

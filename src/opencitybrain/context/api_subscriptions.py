@@ -70,8 +70,10 @@ def _checked(sub_id: str) -> str:
     return sub_id
 
 
-def _call(request: Request, svc: ContextBroker, body: object = None) -> Call:
-    call = call_of(request, svc, body)
+def _call(
+    request: Request, svc: ContextBroker, body: object = None, *, creates: bool = False
+) -> Call:
+    call = call_of(request, svc, body, creates=creates)
     if call.representation == "geo+json":
         raise NotAcceptable(
             "订阅只能以 application/json 或 application/ld+json 表示",
@@ -98,7 +100,7 @@ async def create_subscription(
 ) -> Response:
     """Create a subscription; notifications start with the next matching change."""
     body = await json_body(request)
-    call = _call(request, svc, body)
+    call = _call(request, svc, body, creates=True)
     doc = new_subscription(body, svc.resolver, call.context, svc.clock.now())
     try:
         await run_in_threadpool(store.create, call.tenant, doc)
@@ -106,6 +108,7 @@ async def create_subscription(
         raise AlreadyExists(
             f"订阅已存在：{doc['id']}", f"subscription {doc['id']} exists already", field="id"
         ) from None
+    await run_in_threadpool(svc.tenants.ensure, call.tenant, svc.clock.now())
     headers = {"Location": f"/ngsi-ld/v1/subscriptions/{quote(doc['id'], safe=':')}"}
     if call.tenant:
         headers[TENANT_HEADER] = call.tenant

@@ -107,9 +107,16 @@ def csv_param(request: Request, name: str) -> list[str]:
     return _csv(request.query_params.get(name))
 
 
-def call_of(request: Request, svc: ContextBroker, body: Any = None) -> Call:
-    """Return the tenant, the @context (Link header or body) and the representation."""
+def call_of(
+    request: Request, svc: ContextBroker, body: Any = None, *, creates: bool = False
+) -> Call:
+    """Return the tenant, the @context (Link header or body) and the representation.
+
+    The tenant must exist (NonexistentTenant otherwise) unless the operation ``creates``.
+    """
     tenant = tenant_of(request.headers.get(TENANT_HEADER))
+    if not creates:
+        svc.tenants.check(tenant)
     rep = negotiate(request.headers.get("accept"))
     if rep is None:
         raise NotAcceptable(

@@ -27,6 +27,7 @@ from opencitybrain.context.parsing import (
 )
 from opencitybrain.context.query import EntityQuery, QueryResult, run_indexed_query
 from opencitybrain.context.store import EntityStore
+from opencitybrain.context.tenants import Tenants
 from opencitybrain.context.updates import (
     append_attrs,
     delete_attr,
@@ -64,6 +65,7 @@ class ContextBroker:
         self.bus = bus
         self.index = EntityIndex(store)
         self.writer = EntityWriter(store, self.index, clock, not_found)
+        self.tenants = Tenants(store)
         self.origin = new_id()  # tells this process's own change events from others'
         self._subscription: Subscription | None = None
         self.validator: EntityValidator | None = None  # per-type schema checks (settings)
@@ -89,6 +91,9 @@ class ContextBroker:
 
     async def publish(self, changes: Sequence[EntityChange], ctx: Context | None) -> None:
         """Apply changes to the index, then announce them on the platform bus (if any)."""
+        for change in changes:
+            if change.what == "created":
+                self.tenants.ensure(change.tenant, self.clock.now())  # clause 4.14
         self.index.apply(changes)
         if self.bus is None:
             return

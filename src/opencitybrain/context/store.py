@@ -25,6 +25,7 @@ from opencitybrain.context.store_history import (
 from opencitybrain.context.store_reads import SqlEntityReads
 from opencitybrain.context.store_scan import SqlEntityScans
 from opencitybrain.context.store_sql import Doc
+from opencitybrain.context.store_tenants import SqlTenants
 
 __all__ = [
     "Doc",
@@ -150,6 +151,14 @@ class EntityStore(Protocol):
         """Delete instances recorded before ``older_than`` (all tenants if None)."""
         ...
 
+    def add_tenant(self, tenant: str, at: datetime) -> None:
+        """Record that a tenant exists (idempotent)."""
+        ...
+
+    def tenant_exists(self, tenant: str) -> bool:
+        """Tell whether a tenant exists."""
+        ...
+
     def put_context(self, url: str, document: Any, at: datetime, kind: str = "Hosted") -> None:
         """Store or replace the @context document served at ``url``."""
         ...
@@ -167,7 +176,7 @@ class EntityStore(Protocol):
         ...
 
 
-class SqlEntityStore(SqlEntityWrites, SqlEntityReads, SqlEntityScans, SqlHistory):
+class SqlEntityStore(SqlEntityWrites, SqlEntityReads, SqlEntityScans, SqlHistory, SqlTenants):
     """Keep the context broker's state in the platform's SQL database."""
 
     def __init__(self, engine: sa.Engine) -> None:

@@ -76,6 +76,15 @@ attribute_history = sa.Table(
     sa.Index("ix_ngsi_attribute_history_tenant_recorded", "tenant", "recorded_at"),
 )
 
+# Tenants other than the default one: a tenant exists once something was created in it
+# (clause 4.14); operations on any other answer NonexistentTenant.
+tenants = sa.Table(
+    "ngsi_tenants",
+    metadata,
+    sa.Column("tenant", KEY, primary_key=True),
+    sa.Column("created_at", AWARE, nullable=False),
+)
+
 # User @context documents served at /jsonldContexts (not per tenant, as in the spec).
 contexts = sa.Table(
     "ngsi_contexts",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from opencitybrain.context.tenants import Tenants
 from opencitybrain.kernel.events import CloudEvent
 from tests.support import DemoCity, bearer
 
@@ -179,6 +180,7 @@ def test_tenants_are_isolated(client: TestClient, h: dict, spots: list) -> None:
     other = {**h, "NGSILD-Tenant": "someone-else"}
     res = client.get(f"/ngsi-ld/v1/entities/{spots[0]['id']}", headers=other)
     assert res.status_code == 404
+    assert res.json()["type"].endswith("/NonexistentTenant")
     default = {k: v for k, v in h.items() if k != "NGSILD-Tenant"}
     res = client.get(f"/ngsi-ld/v1/entities/{spots[0]['id']}", headers=default)
     assert res.status_code == 404
@@ -214,3 +216,35 @@ def test_changes_are_published_as_cloudevents(
     assert created[0].type == "city.context.entity.created"
     assert created[0].data["tenant"] == "apitest"
     assert created[0].context is not None
+
+
+def test_a_tenant_exists_once_something_is_created_in_it(
+    client: TestClient, h: dict, demo_city: DemoCity
+) -> None:
+    new = {**h, "NGSILD-Tenant": "district-7"}
+    entity_id = "urn:ngsi-ld:ParkingSpot:t7:1"
+    for method, path, body in [
+        ("GET", "/ngsi-ld/v1/entities?type=ParkingSpot", None),
+        ("GET", f"/ngsi-ld/v1/entities/{entity_id}", None),
+        ("PATCH", f"/ngsi-ld/v1/entities/{entity_id}/attrs/status", {"value": "free"}),
+        ("DELETE", f"/ngsi-ld/v1/entities/{entity_id}", None),
+        ("GET", "/ngsi-ld/v1/subscriptions", None),
+        ("GET", f"/ngsi-ld/v1/temporal/entities/{entity_id}", None),
+        (
+            "POST",
+            "/ngsi-ld/v1/entityOperations/query",
+            {"type": "Query", "entities": [{"type": "ParkingSpot"}]},
+        ),
+        ("POST", "/ngsi-ld/v1/entityOperations/delete", [entity_id]),
+    ]:
+        res = client.request(method, path, headers=new, json=body)
+        assert res.status_code == 404, (method, path, res.text)
+        assert res.json()["type"].endswith("/NonexistentTenant"), (method, path)
+    body = spot(1, 115.9, 28.68) | {"id": entity_id}
+    res = client.post("/ngsi-ld/v1/entities", json=body, headers=new)
+    assert res.status_code == 201, res.text
+    res = client.get("/ngsi-ld/v1/entities?type=ParkingSpot", headers=_ctx_headers(new, body))
+    assert [e["id"] for e in res.json()] == [entity_id]
+    # Another worker on the same store learns of the tenant from the store.
+    assert Tenants(demo_city.platform.broker.store).exists("district-7")
+    assert not Tenants(demo_city.platform.broker.store).exists("district-8")

@@ -125,5 +125,13 @@ def test_bad_parameters_and_tenants(client: TestClient, h: dict) -> None:
     res = client.get("/ngsi-ld/v1/attributes", headers={**h, "Accept": "application/geo+json"})
     assert res.status_code == 406
     other = {**h, "NGSILD-Tenant": "types-empty"}
+    for path in ("/ngsi-ld/v1/types", "/ngsi-ld/v1/attributes?details=true"):
+        res = client.get(path, headers=other)  # a tenant nothing was ever created in
+        assert res.status_code == 404
+        assert res.json()["type"].endswith("/NonexistentTenant")
+    # A subscription creates the tenant; it then exists, with no types yet.
+    sub = {"type": "Subscription", "entities": [{"type": "Thing"}],
+           "notification": {"endpoint": {"uri": "http://127.0.0.1:9/hook"}}}  # fmt: skip
+    assert client.post("/ngsi-ld/v1/subscriptions", json=sub, headers=other).status_code == 201
     assert client.get("/ngsi-ld/v1/types", headers=other).json()["typeList"] == []
     assert client.get("/ngsi-ld/v1/attributes?details=true", headers=other).json() == []
