@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from opencitybrain.sim.population.codes import ascii_strings, plate_matrix, uscc_matrix
-from opencitybrain.sim.population.dept_people import _ages, _dates
+from opencitybrain.sim.population.dept_people import ages, random_days
 from opencitybrain.sim.population.geography import CityGeography
 from opencitybrain.sim.population.people import addresses
 from opencitybrain.sim.population.schemas import MARKET, VEHICLES
@@ -95,7 +95,7 @@ def generate_companies(
     weights = np.array([w for *_, w in INDUSTRY_SECTIONS], dtype=float)
     section = rng.choice(len(INDUSTRY_SECTIONS), size=n, p=weights / weights.sum())
     name = _company_names(rng, geo.name_zh, section)
-    adults = np.flatnonzero(_ages(people, as_of) >= 20)
+    adults = np.flatnonzero(ages(people, as_of) >= 20)
     rep = adults[rng.integers(0, len(adults), size=n)] if n else np.zeros(0, dtype=np.int64)
     reps = people.take(pa.array(rep))
     return pa.table(
@@ -107,7 +107,7 @@ def generate_companies(
             "address": addresses(rng, geo, county),
             "previous_address": addresses(rng, geo, county),
             "industry": pa.array([s for s, *_ in INDUSTRY_SECTIONS]).take(pa.array(section)),
-            "established": pa.array(_dates(rng, n, date(1995, 1, 1), as_of)),
+            "established": pa.array(random_days(rng, n, date(1995, 1, 1), as_of)),
             "rep_person_id": reps["person_id"],
             "rep_id_number": reps["id_number"],
             "rep_name": reps["name"],
@@ -156,7 +156,7 @@ def generate_vehicles(
     large = np.array([v[1] for v in VEHICLE_TYPES])[kind]
     nev = rng.random(n) < NEV_SHARE
     plate_type = np.where(large, np.where(nev, "51", "01"), np.where(nev, "52", "02"))
-    adults = np.flatnonzero(_ages(people, as_of) >= 18)
+    adults = np.flatnonzero(ages(people, as_of) >= 18)
     owner_person = adults[rng.integers(0, len(adults), size=n)]
     owner_company = rng.integers(0, max(1, companies.num_rows), size=n)
     person_side = people.take(pa.array(owner_person))
@@ -185,7 +185,7 @@ def generate_vehicles(
             "owner_name": name,
             "address": address,
             "previous_address": previous,
-            "registered": pa.array(_dates(rng, n, date(2005, 1, 1), as_of)),
+            "registered": pa.array(random_days(rng, n, date(2005, 1, 1), as_of)),
         }
     )
 

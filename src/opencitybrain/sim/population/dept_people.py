@@ -24,13 +24,14 @@ I64 = npt.NDArray[np.int64]
 Tables = dict[str, tuple[pa.Table, pa.Table]]
 
 
-def _ages(people: pa.Table, as_of: date) -> I64:
+def ages(people: pa.Table, as_of: date) -> I64:
+    """Return each person's age in whole years on ``as_of``."""
     birth = people["birth_date"].to_numpy().astype(np.int64)
     today = as_of.year * 10000 + as_of.month * 100 + as_of.day
     return np.asarray((today - birth) // 10000, dtype=np.int64)
 
 
-def _dates(rng: np.random.Generator, n: int, first: date, last: date) -> I64:
+def random_days(rng: np.random.Generator, n: int, first: date, last: date) -> I64:
     """Return random days between ``first`` and ``last`` as YYYYMMDD integers."""
     a = np.datetime64(first.isoformat(), "D")
     span = (np.datetime64(last.isoformat(), "D") - a).astype(np.int64)
@@ -53,7 +54,7 @@ def _frame(rng: np.random.Generator, people: pa.Table, rows: I64, as_of: date) -
             "birth_date": picked["birth_date"],
             "address": picked["address"],
             "previous_address": picked["previous_address"],
-            "updated": pa.array(_dates(rng, len(rows), date(2012, 1, 1), as_of)),
+            "updated": pa.array(random_days(rng, len(rows), date(2012, 1, 1), as_of)),
         }
     )
 
@@ -68,7 +69,7 @@ def people_departments(
 ) -> Tables:
     """Return each people department's table and ground truth, keyed by source name."""
     n = people.num_rows
-    age = _ages(people, as_of)
+    age = ages(people, as_of)
     out: Tables = {}
 
     # Public security: everyone, with household number, relation and ethnicity code.
