@@ -35,6 +35,7 @@ from opencitybrain.context.parsing import Fragment, parse_entity, parse_fragment
 from opencitybrain.context.service import ContextBroker, not_found
 from opencitybrain.context.store_history import HistoryRecord
 from opencitybrain.context.updates import Changes, append_attrs, merge_entity
+from opencitybrain.kernel.errors import CityBrainError
 
 
 def batch_create(
@@ -86,8 +87,14 @@ def batch_upsert(
             # Replacing rewrites every attribute as new (Replace Entity, clause 5.6.18).
             session.put(new)
         else:
-            entity, changes = append_attrs(old, new.attrs, session.now)
-            session.change(*with_types(entity, changes, new.types, session.now))
+            entity, changes = with_types(
+                *append_attrs(old, new.attrs, session.now), new.types, session.now
+            )
+            try:
+                session.change(svc.checked(entity), changes)
+            except CityBrainError as exc:  # the updated entity breaks its schema
+                result.fail(label, exc)
+                continue
         result.succeed(label)
     session.commit(result)
     return result
@@ -141,7 +148,11 @@ def _fragments(
             result.fail(label, not_found(label))
             continue
         entity, changes = apply(old, fragment, session.now)
-        session.change(entity, changes)
+        try:
+            session.change(svc.checked(entity) if changes.changed else entity, changes)
+        except CityBrainError as exc:  # the updated entity breaks its schema
+            result.fail(label, exc)
+            continue
         if report_skipped and changes.not_updated:
             result.fail(label, _not_updated(changes, context))
         else:

@@ -64,7 +64,7 @@ class ContextBroker:
         self.clock = clock
         self.bus = bus
         self.index = EntityIndex(store)
-        self.writer = EntityWriter(store, self.index, clock, not_found)
+        self.writer = EntityWriter(store, self.index, clock, not_found, self.checked)
         self.tenants = Tenants(store)
         self.origin = new_id()  # tells this process's own change events from others'
         self._subscription: Subscription | None = None
@@ -108,7 +108,7 @@ class ContextBroker:
     # --- single entities ----------------------------------------------------------------
 
     def checked(self, entity: Entity) -> Entity:
-        """Return a new or replacing entity once its type's schema (if checked) accepts it."""
+        """Return an entity as written once its type's schema (if checked) accepts it."""
         return entity if self.validator is None else self.validator.check(entity)
 
     def create(

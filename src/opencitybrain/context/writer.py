@@ -61,9 +61,15 @@ class EntityWriter:
     """Apply single-entity updates on one thread, committing concurrent ones together."""
 
     def __init__(
-        self, store: EntityStore, index: EntityIndex, clock: Clock, not_found: NotFoundError
+        self,
+        store: EntityStore,
+        index: EntityIndex,
+        clock: Clock,
+        not_found: NotFoundError,
+        check: Callable[[Entity], Entity] = lambda entity: entity,
     ) -> None:
         self._store = store
+        self._check = check  # the entity an update leaves must still meet its schema
         self._index = index
         self._clock = clock
         self._not_found = not_found
@@ -138,6 +144,7 @@ class EntityWriter:
             if not changes.changed:
                 job.future.set_result((changes, []))
                 return None
+            entity = self._check(entity)
             history = history_of_changes(entity, changes, now)
             put = VersionedPut(job.tenant, to_doc(entity), version, history)
             return _Ready(job, entity, changes, put, previous_of(current, changes.updated))

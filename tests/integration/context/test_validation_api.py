@@ -125,7 +125,7 @@ def test_one_bad_entity_fails_alone_in_a_batch(
         assert client.get(f"{ENTITIES}/{entity['id']}", headers=h).status_code == 200
 
 
-def test_an_upsert_with_update_carries_fragments_and_is_not_checked(
+def test_updates_are_checked_as_the_entity_they_leave(
     client: TestClient, h: dict[str, str]
 ) -> None:
     body = spot(30)
@@ -136,8 +136,28 @@ def test_an_upsert_with_update_carries_fragments_and_is_not_checked(
         "status": {"type": "Property", "value": "occupied"},
         "@context": body["@context"],
     }
+    # A fragment of a valid entity: the entity it leaves is whole and valid.
     res = client.post(f"{OPS}/upsert", params={"options": "update"}, json=[fragment], headers=h)
     assert res.status_code == 204, res.text
+    # A fragment that would leave a wrong status is refused, on every update path.
+    wrong = {**fragment, "status": {"type": "Property", "value": "vanished"}}
+    res = client.post(f"{OPS}/upsert", params={"options": "update"}, json=[wrong], headers=h)
+    assert res.status_code == 207, res.text
+    assert res.json()["errors"][0]["error"]["type"] == BAD_REQUEST
+    for op in ("update", "merge"):
+        res = client.post(f"{OPS}/{op}", json=[wrong], headers=h)
+        assert res.status_code == 207, (op, res.text)
+    link = f'<{body["@context"][1]}>; rel="http://www.w3.org/ns/json-ld#context"'
+    ctx_h = {**{k: v for k, v in h.items() if k != "Content-Type"}, "Link": link}
+    url = f"{ENTITIES}/{body['id']}"
+    res = client.patch(f"{url}/attrs/status", json={"value": "vanished"}, headers=ctx_h)
+    assert res.status_code == 400
+    assert problem_fields(res) == {"status"}
+    res = client.patch(
+        url, json={"status": {"type": "Property", "value": "vanished"}}, headers=ctx_h
+    )
+    assert res.status_code == 400
+    assert client.get(url, headers=ctx_h).json()["status"]["value"] == "occupied"
     # Replacing with the same fragment would drop the required attributes: refused.
     res = client.post(f"{OPS}/upsert", json=[fragment], headers=h)
     assert res.status_code == 207, res.text
