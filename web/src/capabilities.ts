@@ -7,3 +7,4 @@ import "./panels/roadClasses";
 import "./panels/countyTable";
 import "./ngsi/livePanel";
 import "./operations/panels";
+import "./fleet/panels";

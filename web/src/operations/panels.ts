@@ -200,12 +200,12 @@ function renderDepartments(el: HTMLElement, ctx: CockpitContext): void | (() => 
   };
 }
 
-registerPanel({ id: "operations.cases", title: TEXT.cases, side: "right", order: 40, grow: 2, render: renderCases });
+registerPanel({ id: "operations.cases", title: TEXT.cases, side: "right", order: 40, grow: 1.2, render: renderCases });
 registerPanel({
   id: "operations.departments",
   title: TEXT.departments,
   side: "left",
   order: 40,
-  grow: 1,
+  grow: 0.8,
   render: renderDepartments,
 });
