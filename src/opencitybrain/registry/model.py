@@ -23,9 +23,11 @@ RULE_SCORE = "probabilistic"  # name, birth date, sex and address agree well eno
 # Why a record is quarantined (invalid beyond repair: nothing left to match on).
 NO_IDENTITY = "no_identity"  # no valid code and no name
 NO_ANCHOR = "no_anchor"  # no valid code, no code at all and no birth date
+BAD_KEY = "bad_key"  # a vehicle without a well-formed plate
 
 PERSON_ATTRIBUTES = ("name", "sex", "birth_date", "address")
 COMPANY_ATTRIBUTES = ("name", "address", "rep_id_number")
+VEHICLE_ATTRIBUTES = ("owner_code", "name", "address")
 
 
 @dataclass(frozen=True)

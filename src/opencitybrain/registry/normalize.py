@@ -14,6 +14,12 @@ import pyarrow.compute as pc
 from opencitybrain.registry.idcodes import ric_valid, uscc_valid
 from opencitybrain.registry.model import SourceSpec
 
+# GA 36: province, authority letter, then 5 chars (ordinary) or 6 (new energy: D/F first
+# for small vehicles, last for large ones); no I or O in the serial.
+PLATE = (
+    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
+    r"([A-HJ-NP-Z0-9]{5}|[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF])$"
+)
 DATE_SEPARATORS = ("-", "/", ".", "年", "月", "日", " ")
 SEX_CODES: dict[str, int] = {"1": 1, "2": 2, "男": 1, "女": 2, "M": 1, "F": 2, "m": 1, "f": 2}
 SPACES = (" ", "\u3000", "\t", "\u00a0")  # space, full-width space, tab, no-break space
@@ -126,5 +132,27 @@ def canonical_companies(spec: SourceSpec, table: pa.Table, source: int) -> pa.Ta
             "rep_id_number": pc.utf8_upper(
                 text(_column(table, spec, "rep_id_number", pa.string()))
             ),
+        }
+    )
+
+
+def canonical_vehicles(spec: SourceSpec, table: pa.Table, source: int) -> pa.Table:
+    """Return one department's vehicle records: the plate as key, owner code, name, address."""
+    n = table.num_rows
+    plates = pc.utf8_upper(_without(text(_column(table, spec, "plate", pa.string())), ("·",)))
+    valid = pc.fill_null(pc.match_substring_regex(plates, PLATE), False)
+    return pa.table(
+        {
+            "source": pa.array(np.full(n, source, dtype=np.int16)),
+            "row": pa.array(np.arange(n, dtype=np.int64)),
+            "record_key": _keys(table, spec),
+            "id_number": plates,
+            "id_valid": valid,
+            "name": text(_column(table, spec, "name", pa.string())),
+            "sex": pa.nulls(n, pa.int8()),
+            "birth_date": pa.nulls(n, pa.int32()),
+            "address": text(_column(table, spec, "address", pa.string())),
+            "updated": day(_column(table, spec, "updated", pa.string())),
+            "owner_code": pc.utf8_upper(text(_column(table, spec, "owner_code", pa.string()))),
         }
     )

@@ -1,4 +1,4 @@
-"""Resolve people (一人一档) and companies (一企一档) across departments into golden records.
+"""Resolve people (一人一档), companies (一企一档) and vehicles (一车一档) into golden records.
 
 1. Every record is read into canonical columns (``normalize``).
 2. A record with a valid citizen ID (credit code) links to the golden record of that code
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from opencitybrain.registry import golden as golden_records
 from opencitybrain.registry.match import decide, prefix17
 from opencitybrain.registry.model import (
+    BAD_KEY,
     COMPANY_ATTRIBUTES,
     COMPANY_WEIGHTS,
     NO_ANCHOR,
@@ -34,12 +35,17 @@ from opencitybrain.registry.model import (
     RULE_ID,
     RULE_ID_NEAR,
     RULE_SCORE,
+    VEHICLE_ATTRIBUTES,
     MatchWeights,
     Resolution,
     SourceSpec,
     source_names,
 )
-from opencitybrain.registry.normalize import canonical_companies, canonical_people
+from opencitybrain.registry.normalize import (
+    canonical_companies,
+    canonical_people,
+    canonical_vehicles,
+)
 
 I64 = npt.NDArray[np.int64]
 
@@ -87,6 +93,17 @@ def resolve_companies(
     )
 
 
+def resolve_vehicles(
+    inputs: Sequence[tuple[SourceSpec, pa.Table]], authority: Sequence[str] = ()
+) -> Resolution:
+    """Return golden vehicle records (一车一档) keyed by plate; a bad plate is quarantined."""
+    sources = source_names([spec for spec, _ in inputs])
+    canon = pa.concat_tables(
+        [canonical_vehicles(spec, table, i) for i, (spec, table) in enumerate(inputs)]
+    )
+    return _resolve(canon, sources, MatchWeights(), authority, VEHICLE_ATTRIBUTES, None)
+
+
 def _golden_keys(codes: pa.Array, valid: npt.NDArray[np.bool_]) -> tuple[I64, pa.Array]:
     """Return a number per valid code (−1 for the others) and the codes by number."""
     encoded = pc.dictionary_encode(codes.filter(pa.array(valid)))
@@ -101,23 +118,31 @@ def _resolve(
     w: MatchWeights,
     authority: Sequence[str],
     attributes: Sequence[str],
-    anchor: str,
+    anchor: str | None,
 ) -> Resolution:
-    """Resolve canonical records: link valid codes, quarantine, match the rest, assemble."""
+    """Resolve canonical records: link valid codes, quarantine, match the rest, assemble.
+
+    With no ``anchor`` nothing is matched probabilistically: a record without a valid key
+    is quarantined (a plate is the only thing that identifies a vehicle).
+    """
     n = canon.num_rows
     valid = np.asarray(canon["id_valid"].to_numpy(zero_copy_only=False), dtype=bool)
     key, codes = _golden_keys(canon["id_number"].combine_chunks(), valid)
 
     # Nothing to match on: quarantined.
     no_name = np.asarray(pc.is_null(canon["name"]).to_numpy(zero_copy_only=False), dtype=bool)
-    no_anchor = np.asarray(
-        pc.and_(pc.is_null(canon["id_number"]), pc.is_null(canon[anchor])).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=bool,
-    )
-    quarantined = ~valid & (no_name | no_anchor)
-    reason = np.where(quarantined, np.where(no_name, 1, 2), 0)
+    if anchor is None:
+        quarantined = ~valid
+        reason = np.where(quarantined, 6, 0)
+    else:
+        no_anchor = np.asarray(
+            pc.and_(pc.is_null(canon["id_number"]), pc.is_null(canon[anchor])).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
+        )
+        quarantined = ~valid & (no_name | no_anchor)
+        reason = np.where(quarantined, np.where(no_name, 1, 2), 0)
 
     # Probabilistic matching of the rest against the validly identified records.
     todo = np.flatnonzero(~valid & ~quarantined)
@@ -165,7 +190,15 @@ def _resolve(
             "status": _coded(status, ["linked", "quarantined", "unmatched"]),
             "reason": _coded(
                 reason,
-                [None, NO_IDENTITY, NO_ANCHOR, "no_candidate", "below_threshold", "ambiguous"],
+                [
+                    None,
+                    NO_IDENTITY,
+                    NO_ANCHOR,
+                    "no_candidate",
+                    "below_threshold",
+                    "ambiguous",
+                    BAD_KEY,
+                ],
             ),
         }
     )

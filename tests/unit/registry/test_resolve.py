@@ -10,6 +10,7 @@ import pytest
 import stdnum.cn.ric as ric
 
 from opencitybrain.kernel.errors import InvalidInput, NotFound
+from opencitybrain.registry.links import entity_links
 from opencitybrain.registry.model import (
     NO_ANCHOR,
     NO_IDENTITY,
@@ -19,7 +20,7 @@ from opencitybrain.registry.model import (
     Resolution,
     SourceSpec,
 )
-from opencitybrain.registry.resolve import resolve_companies, resolve_people
+from opencitybrain.registry.resolve import resolve_companies, resolve_people, resolve_vehicles
 from opencitybrain.sim.population import (
     ALL_TABLES,
     PEOPLE_TABLES,
@@ -249,3 +250,44 @@ def test_most_departments_outvote_a_typo_in_the_register() -> None:
     review = {(r["value"], r["chosen"], r["sources"]) for r in result.review.to_pylist()}
     assert ("李莉", False, "public-security/czrk") in review
     assert ("李丽", True, "civil-affairs/x,health/record") in review
+
+
+def test_three_registries_and_their_links() -> None:
+    pop = generate(nanchang_like(), PopulationSpec(people=4_000, companies=400,
+                                                   vehicles=2_000, seed=13))  # fmt: skip
+
+    def spec(entity: str) -> tuple[SourceSpec, pa.Table]:
+        schema = next(s for s in ALL_TABLES if s.entity == entity)
+        return SourceSpec.from_mapping(schema.as_source()), pop.tables[schema.source]
+
+    people = resolve_people([(SourceSpec.from_mapping(s.as_source()), pop.tables[s.source])
+                             for s in PEOPLE_TABLES])  # fmt: skip
+    companies = resolve_companies([spec("company")])
+    vehicles = resolve_vehicles([spec("vehicle")])
+    assert vehicles.reconciles()
+    # Every plate is well formed, so every vehicle record links by plate.
+    assert vehicles.counts()["linked"] == vehicles.counts()["rows_in"]
+    assert vehicles.counts()["golden"] == 2_000
+    links = entity_links(people, companies, vehicles)
+    assert links.num_rows == companies.golden.num_rows + vehicles.golden.num_rows
+    owners = links.filter(pc.equal(links["from_kind"], "vehicle"))
+    resolved = owners.filter(pc.is_valid(owners["to_id"]))
+    assert resolved.num_rows / owners.num_rows > 0.97
+    truth = pop.vehicles.to_pandas().set_index("plate")
+    for row in resolved.to_pylist():
+        assert truth.loc[row["from_id"], "owner_kind"] == row["to_kind"]
+        assert truth.loc[row["from_id"], "owner_code"] == row["to_id"]
+    reps = links.filter(pc.equal(links["from_kind"], "company"))
+    assert pc.sum(pc.is_valid(reps["to_id"])).as_py() / reps.num_rows > 0.97
+
+
+def test_a_bad_plate_is_quarantined() -> None:
+    spec = SourceSpec("public-security/jdc", "xh", {"plate": "HPHM", "name": "SYR"})
+    plates = ["赣A12345", "赣AD12345", "赣AI2345", None]  # ordinary, new energy, has an I, none
+    table = pa.table({"xh": ["1", "2", "3", "4"], "HPHM": plates, "SYR": ["甲", "乙", "丙", "丁"]})
+    result = resolve_vehicles([(spec, table)])
+    assert result.counts()["linked"] == 2
+    assert {r["record_key"]: r["reason"] for r in result.quarantined().to_pylist()} == {
+        "3": "bad_key",
+        "4": "bad_key",
+    }
