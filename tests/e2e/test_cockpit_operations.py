@@ -112,3 +112,29 @@ def test_a_role_without_cases_read_sees_no_operations_panels(
     assert page.locator("[data-panel='operations.departments']").is_hidden()
     assert not [p for p in cockpit.asked if p.startswith(API)], cockpit.asked
     assert own_errors(cockpit.errors, API) == []
+
+
+def test_a_supervisor_sees_the_served_department_figures_in_both_languages(
+    cockpit: Page, demo_city: DemoCity
+) -> None:
+    """The bureau (cases:supervise) gets GET /kpis, not the estimate; English redraws it."""
+    page = cockpit.page
+    login(page, "admin", demo_city.password("admin"))
+    dept = page.locator("[data-panel='operations.departments']")
+    dept.wait_for(state="visible", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => window.__cockpit.operations && window.__cockpit.operations.available === true",
+        timeout=WAIT_MS,
+    )
+    assert f"{API}/kpis" in cockpit.asked, cockpit.asked
+    assert "部门考核" in dept.inner_text()
+    assert "估算" not in dept.inner_text()
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function(
+        "s => document.querySelector(s).innerText.includes('Cases')",
+        arg="[data-panel='operations.cases']",
+    )
+    assert "Departments" in dept.inner_text()
+    assert "Open cases" in page.locator(".kpi-strip").inner_text()
+    assert page.evaluate("() => window.__cockpit.errors") == []
+    assert cockpit.errors == [], cockpit.errors
