@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { CLASS_COLORS, classColor, countByClass, interpolateTrack, parseVehicles, type TrackAnswer } from "./model";
+import {
+  CLASS_COLORS,
+  classColor,
+  countByClass,
+  interpolateTrack,
+  parseVehicles,
+  tweenPositions,
+  type TrackAnswer,
+} from "./model";
 import { playbackRate } from "./playback";
 
 const POINTS: TrackAnswer["points"] = [
@@ -74,5 +82,28 @@ describe("vehicles", () => {
     expect(counts.find((c) => c.vclass === "taxi")?.n).toBe(2);
     expect(counts.at(-1)).toEqual({ vclass: "tank", n: 1 });
     expect(counts.slice(0, 5).map((c) => c.vclass)).toEqual(["muck", "hazmat", "school_bus", "bus", "taxi"]);
+  });
+});
+
+describe("vehicle tween", () => {
+  it("glides known vehicles from where they were shown and places new ones at once", () => {
+    const [v] = parseVehicles([
+      {
+        id: "urn:ngsi-ld:Vehicle:fleet:A",
+        location: { value: { type: "Point", coordinates: [116, 29] } },
+      },
+    ]);
+    const b = { ...v!, deviceId: "B", lon: 5, lat: 6 };
+    const from = new Map<string, [number, number]>([["A", [115, 28]]]);
+    expect(tweenPositions(from, [v!, b], 0.5)).toEqual(
+      new Map([
+        ["A", [115.5, 28.5]],
+        ["B", [5, 6]],
+      ]),
+    );
+    expect(tweenPositions(from, [v!], 2).get("A")).toEqual([116, 29]);
+    expect(tweenPositions(from, [v!], -1).get("A")).toEqual([115, 28]);
+    // A vehicle no longer reported leaves the map.
+    expect(tweenPositions(from, [], 0.5).size).toBe(0);
   });
 });

@@ -174,3 +174,19 @@ export function countByClass(vehicles: readonly VehicleView[]): { vclass: string
   const other = [...counts].filter(([c]) => !CLASS_ORDER.includes(c as VehicleClass)).map(([vclass, n]) => ({ vclass, n }));
   return [...known, ...other];
 }
+
+/** Positions a fraction `f` (0..1) of the way from where vehicles were shown to where
+ *  they are now; a vehicle not shown before appears at its new place. */
+export function tweenPositions(
+  from: ReadonlyMap<string, readonly [number, number]>,
+  to: readonly VehicleView[],
+  f: number,
+): Map<string, [number, number]> {
+  const k = Math.max(0, Math.min(1, f));
+  const out = new Map<string, [number, number]>();
+  for (const v of to) {
+    const a = from.get(v.deviceId);
+    out.set(v.deviceId, a ? [a[0] + (v.lon - a[0]) * k, a[1] + (v.lat - a[1]) * k] : [v.lon, v.lat]);
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { notifyError } from "../notify";
 import { mergeFeatureCounts } from "../testHook";
 import { fetchAlerts, fetchTrack, fetchVehicles } from "./client";
 import { fleetHook } from "./hook";
-import { classColor, parseVehicles, type FleetAlert, type VehicleView } from "./model";
+import { classColor, parseVehicles, tweenPositions, type FleetAlert, type VehicleView } from "./model";
 import { Playback } from "./playback";
 
 export const VEHICLES_MS = 5_000;
@@ -19,6 +19,10 @@ export const ALERTS_MAX = 200;
 const SOURCE = "fleet-vehicles";
 const LAYER = "fleet-vehicles";
 const HIT_PX = 8;
+/** Vehicles glide to their new positions over this long (up to TWEEN_MAX vehicles). */
+const TWEEN_MS = 1_000;
+const TWEEN_MAX = 2_000;
+const FRAME_MS = 50;
 
 const TEXT = { trackFailed: { zh: "轨迹加载失败", en: "Track failed to load" } };
 
@@ -41,6 +45,8 @@ export class FleetStore {
   private disposed = false;
   private playback: Playback | null = null;
   private timeZone = "Asia/Shanghai";
+  private shown = new Map<string, [number, number]>();
+  private tween: number | null = null;
   private state: FleetView = { availability: "unknown", vehicles: [], alerts: [], error: null, playing: null };
 
   constructor(
@@ -156,14 +162,40 @@ export class FleetStore {
       this.map.on("mouseenter", LAYER, this.pointer);
       this.map.on("mouseleave", LAYER, this.unpointer);
     }
-    this.map.getSource<GeoJSONSource>(SOURCE)?.setData({
-      type: "FeatureCollection",
-      features: vehicles.map((v) => ({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [v.lon, v.lat] },
-        properties: { device: v.deviceId, color: classColor(v.vclass), onDuty: v.onDuty },
-      })),
+    if (this.tween !== null) window.clearInterval(this.tween);
+    this.tween = null;
+    const from = this.shown;
+    const props = new Map(vehicles.map((v) => [v.deviceId, { device: v.deviceId, color: classColor(v.vclass), onDuty: v.onDuty }]));
+    const put = (f: number): void => {
+      this.shown = tweenPositions(from, vehicles, f);
+      this.map.getSource<GeoJSONSource>(SOURCE)?.setData({
+        type: "FeatureCollection",
+        features: [...this.shown].map(([id, at]) => ({
+          type: "Feature",
+          geometry: { type: "Point", coordinates: at },
+          properties: props.get(id) ?? { device: id },
+        })),
+      });
+    };
+    const moved = vehicles.some((v) => {
+      const a = from.get(v.deviceId);
+      return a !== undefined && (a[0] !== v.lon || a[1] !== v.lat);
     });
+    if (!moved || vehicles.length > TWEEN_MAX) {
+      put(1);
+    } else {
+      const start = performance.now();
+      put(0);
+      this.tween = window.setInterval(() => {
+        const f = (performance.now() - start) / TWEEN_MS;
+        if (this.disposed) return;
+        put(f);
+        if (f >= 1 && this.tween !== null) {
+          window.clearInterval(this.tween);
+          this.tween = null;
+        }
+      }, FRAME_MS);
+    }
     this.map.triggerRepaint();
   }
 
@@ -231,6 +263,7 @@ export class FleetStore {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.timers) window.clearInterval(t);
+    if (this.tween !== null) window.clearInterval(this.tween);
     this.abort.abort();
     this.offClick();
     this.map.off("idle", this.onIdle);
