@@ -62,6 +62,7 @@ def test_a_filed_case_shows_on_the_map_and_its_timeline_opens(
         timeout=WAIT_MS,
     )
     assert panel.is_visible()
+    assert "一网统管" in panel.inner_text()
     assert "案件态势" in panel.inner_text()
     assert "超期" in page.locator("[data-testid=ops-legend]").inner_text()
     page.wait_for_function(
@@ -74,9 +75,13 @@ def test_a_filed_case_shows_on_the_map_and_its_timeline_opens(
     assert "在办案件" in kpis, kpis
 
     # The per-department figures (computed from the newest cases: no cases:supervise).
-    dept = page.locator("[data-panel='operations.departments']")
+    dept = panel.locator("[data-pane=depts]")
+    assert dept.is_hidden()
+    panel.locator("[role=tab][data-tab=depts]").click()
     dept.wait_for(state="visible", timeout=WAIT_MS)
     assert dept.locator("canvas").count() >= 1
+    assert "估算" in dept.inner_text()
+    panel.locator("[role=tab][data-tab=cases]").click()
 
     page.click(f"[data-panel='operations.cases'] [data-case='{case_id}']")
     timeline = page.locator(".ops-drawer [data-testid=case-timeline]")
@@ -109,7 +114,6 @@ def test_a_role_without_cases_read_sees_no_operations_panels(
     login(page, "citizen", demo_city.password("citizen"))
     page.wait_for_timeout(1500)
     assert page.locator("[data-panel='operations.cases']").is_hidden()
-    assert page.locator("[data-panel='operations.departments']").is_hidden()
     assert not [p for p in cockpit.asked if p.startswith(API)], cockpit.asked
     assert own_errors(cockpit.errors, API) == []
 
@@ -120,21 +124,28 @@ def test_a_supervisor_sees_the_served_department_figures_in_both_languages(
     """The bureau (cases:supervise) gets GET /kpis, not the estimate; English redraws it."""
     page = cockpit.page
     login(page, "admin", demo_city.password("admin"))
-    dept = page.locator("[data-panel='operations.departments']")
-    dept.wait_for(state="visible", timeout=WAIT_MS)
+    panel = page.locator("[data-panel='operations.cases']")
+    panel.wait_for(state="visible", timeout=WAIT_MS)
     page.wait_for_function(
         "() => window.__cockpit.operations && window.__cockpit.operations.available === true",
         timeout=WAIT_MS,
     )
     assert f"{API}/kpis" in cockpit.asked, cockpit.asked
-    assert "部门考核" in dept.inner_text()
+    tab = panel.locator("[role=tab][data-tab=depts]")
+    assert "部门考核" in tab.inner_text()
+    tab.click()
+    dept = panel.locator("[data-pane=depts]")
+    dept.wait_for(state="visible", timeout=WAIT_MS)
     assert "估算" not in dept.inner_text()
     page.click("[data-testid=lang-toggle]")
     page.wait_for_function(
         "s => document.querySelector(s).innerText.includes('Cases')",
         arg="[data-panel='operations.cases']",
     )
-    assert "Departments" in dept.inner_text()
+    # The chosen tab survives the redraw.
+    assert panel.locator("[data-pane=depts]").is_visible()
+    assert "Departments" in panel.locator("[role=tab][data-tab=depts]").inner_text()
+    assert "Unified operations" in panel.inner_text()
     assert "Open cases" in page.locator(".kpi-strip").inner_text()
     assert page.evaluate("() => window.__cockpit.errors") == []
     assert cockpit.errors == [], cockpit.errors

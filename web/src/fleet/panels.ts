@@ -85,4 +85,5 @@ function renderFleet(el: HTMLElement, ctx: CockpitContext): void | (() => void) 
   return store.subscribe(update);
 }
 
+// grow below 1 would read as 0 to panels.css ([style*="flex-grow: 0"]): share equally.
 registerPanel({ id: "fleet.vehicles", title: TEXT.title, side: "left", order: 50, grow: 1, render: renderFleet });

@@ -1,7 +1,7 @@
-// The operations (一网统管) panels: 「案件态势」 (legend, heat-map toggle, the newest
-// open cases; a click opens the case's timeline) and 「部门考核」 (per-department on-time
-// rate, handling time, reopen rate and satisfaction as an ECharts bar chart). Both stay
-// hidden while the API answers 403/404 or the operator lacks cases:read.
+// The operations (一网统管) panel, two tabs: 「案件态势」 (legend, heat-map toggle, the
+// newest open cases; a click opens the case's timeline) and 「部门考核」 (per-department
+// on-time rate, handling time, reopen rate and satisfaction as an ECharts bar chart).
+// Hidden while the API answers 403/404 or the operator lacks cases:read.
 
 import { mountChart, TOOLTIP_STYLE } from "../charts";
 import type { CockpitContext } from "../context";
@@ -200,12 +200,52 @@ function renderDepartments(el: HTMLElement, ctx: CockpitContext): void | (() => 
   };
 }
 
-registerPanel({ id: "operations.cases", title: TEXT.cases, side: "right", order: 40, grow: 1.2, render: renderCases });
+type Tab = "cases" | "depts";
+// The tab chosen survives the panel's redraw on a language change.
+let currentTab: Tab = "cases";
+
+function renderOperations(el: HTMLElement, ctx: CockpitContext): void | (() => void) {
+  el.classList.add("ops-panel");
+  el.innerHTML = `
+    <div class="ops-tabs" role="tablist">
+      <button type="button" role="tab" id="ops-tab-cases" aria-controls="ops-pane-cases" data-tab="cases">${esc(pick(TEXT.cases))}</button>
+      <button type="button" role="tab" id="ops-tab-depts" aria-controls="ops-pane-depts" data-tab="depts">${esc(pick(TEXT.departments))}</button>
+    </div>
+    <div class="ops-pane" role="tabpanel" id="ops-pane-cases" aria-labelledby="ops-tab-cases" data-pane="cases"></div>
+    <div class="ops-pane ops-pane-depts" role="tabpanel" id="ops-pane-depts" aria-labelledby="ops-tab-depts" data-pane="depts"></div>`;
+  const tabs = [...el.querySelectorAll<HTMLButtonElement>("[data-tab]")];
+  const panes = [...el.querySelectorAll<HTMLElement>("[data-pane]")];
+  const show = (tab: Tab): void => {
+    currentTab = tab;
+    for (const b of tabs) {
+      const on = b.dataset.tab === tab;
+      b.setAttribute("aria-selected", String(on));
+      b.tabIndex = on ? 0 : -1;
+    }
+    for (const p of panes) p.hidden = p.dataset.pane !== tab;
+  };
+  for (const b of tabs) b.addEventListener("click", () => show(b.dataset.tab === "depts" ? "depts" : "cases"));
+  el.querySelector(".ops-tabs")?.addEventListener("keydown", (e) => {
+    const key = (e as KeyboardEvent).key;
+    if (key !== "ArrowLeft" && key !== "ArrowRight") return;
+    const next: Tab = currentTab === "cases" ? "depts" : "cases";
+    show(next);
+    tabs.find((b) => b.dataset.tab === next)?.focus();
+  });
+  show(currentTab);
+  const [casesPane, deptsPane] = panes;
+  if (!casesPane || !deptsPane) return;
+  const stops = [renderCases(casesPane, ctx), renderDepartments(deptsPane, ctx)];
+  return () => {
+    for (const stop of stops) stop?.();
+  };
+}
+
 registerPanel({
-  id: "operations.departments",
-  title: TEXT.departments,
-  side: "left",
+  id: "operations.cases",
+  title: { zh: "一网统管", en: "Unified operations" },
+  side: "right",
   order: 40,
-  grow: 0.8,
-  render: renderDepartments,
+  grow: 1.4,
+  render: renderOperations,
 });
