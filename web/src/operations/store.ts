@@ -5,6 +5,7 @@
 
 import type { Map as MapLibreMap } from "maplibre-gl";
 import { fetchClock } from "../api";
+import { formatPct } from "../format";
 import { registerKpi, type KpiHandle } from "../kpi";
 import { onMapClick } from "../map/clickRouter";
 import { hook, mergeFeatureCounts } from "../testHook";
@@ -195,9 +196,7 @@ export class OpsStore {
         registerKpi({
           id: "operations.on_time",
           label: { zh: "按期办结率", en: "On-time rate" },
-          unit: { zh: "%", en: "%" },
           order: 202,
-          digits: 1,
         }),
       ];
     }
@@ -205,7 +204,7 @@ export class OpsStore {
     open?.set(this.state.openTotal);
     overdue?.set(this.state.overdueTotal);
     const rate = overallOnTime(this.state.departments);
-    onTime?.set(rate === null ? null : rate * 100);
+    onTime?.set(rate === null ? null : formatPct(rate));
   }
 
   private removeKpis(): void {
