@@ -6,7 +6,7 @@ import { lang, pick } from "../i18n";
 import { notifyError } from "../notify";
 import { fetchCase } from "./client";
 import { caseColors, LATENESS_NAMES, STATUS_NAMES } from "./colors";
-import { opsHook } from "./store";
+import { opsHook } from "./hook";
 import { formatWhen, timelineRows } from "./timeline";
 import type { CaseDetail } from "./types";
 

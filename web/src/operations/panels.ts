@@ -11,7 +11,8 @@ import { registerPanel } from "../panels/registry";
 import { COLORS } from "../theme";
 import { caseColors, LATENESS_COLORS, LATENESS_NAMES, STATUS_COLORS, STATUS_NAMES } from "./colors";
 import { openCaseDrawer } from "./drawer";
-import { opsHook, opsStoreFor, type OpsStore } from "./store";
+import { opsHook } from "./hook";
+import { opsStoreFor, type OpsStore } from "./store";
 import { OPEN_STATUSES } from "./types";
 import "../styles/operations.css";
 

@@ -8,9 +8,11 @@ import { fetchClock } from "../api";
 import { formatPct } from "../format";
 import { registerKpi, type KpiHandle } from "../kpi";
 import { onMapClick } from "../map/clickRouter";
-import { hook, mergeFeatureCounts } from "../testHook";
+import { mergeFeatureCounts } from "../testHook";
 import { fetchCases, fetchDeptKpis } from "./client";
+import { closeCaseDrawer } from "./drawer";
 import { kpisFromCases, overallOnTime } from "./figures";
+import { opsHook } from "./hook";
 import { CASES_LAYER, drawCases, renderedCaseIds, setHeat } from "./layer";
 import { OPEN_STATUSES, type CaseItem, type DeptKpi } from "./types";
 
@@ -32,23 +34,6 @@ export interface OpsView {
   timeZone: string;
   error: string | null;
   heat: boolean;
-}
-
-export interface OpsHook {
-  available: boolean | null;
-  /** Case ids listed in the cases panel. */
-  listed: string[];
-  /** Case ids rendered on the map. */
-  rendered: string[];
-  /** Case id whose timeline is open, or null. */
-  open: string | null;
-}
-
-/** The test hook's operations part (`window.__cockpit.operations`). */
-export function opsHook(): OpsHook {
-  const h = hook() as ReturnType<typeof hook> & { operations?: OpsHook };
-  h.operations ??= { available: null, listed: [], rendered: [], open: null };
-  return h.operations;
 }
 
 export class OpsStore {
@@ -247,6 +232,7 @@ export class OpsStore {
     this.offClick();
     this.map.off("idle", this.onIdle);
     this.removeKpis();
+    closeCaseDrawer();
     this.listeners.clear();
     stores.delete(this.map);
   }
