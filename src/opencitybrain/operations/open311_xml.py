@@ -77,4 +77,3 @@ def requests_xml(requests: Sequence[Mapping[str, Any]]) -> bytes:
 def errors_xml(errors: Sequence[Mapping[str, Any]]) -> bytes:
     """Return the spec's error list as XML."""
     return render("errors", errors)
-
