@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "external_id", name="uq_ops_reports_source_external"),
     )
     op.create_index("ix_ops_reports_case_id", "ops_reports", ["case_id"])
+    op.create_index("ix_ops_reports_source_received", "ops_reports", ["source", "received_at"])
     op.create_table(
         "ops_tasks",
         sa.Column("id", sa.String(32), nullable=False),

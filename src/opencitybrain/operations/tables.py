@@ -106,6 +106,8 @@ reports = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("reporter", JSON_DOC, nullable=False),
     sa.UniqueConstraint("source", "external_id", name="uq_ops_reports_source_external"),
+    # Open311 lists its own reports by time (GET requests): one range scan at 1M reports.
+    sa.Index("ix_ops_reports_source_received", "source", "received_at"),
 )
 
 tasks = sa.Table(
