@@ -17,6 +17,7 @@ STRICT_BEYOND_SCHEMA = {
     ("GET", "/api/v1/city/grids"),
     ("POST", "/api/v1/operations/cases"),
     ("PUT", "/api/v1/operations/classes/{code}"),
+    ("PUT", "/api/v1/fleet/rules"),
 }
 
 
@@ -78,7 +79,8 @@ def test_api_conforms_to_its_spec(api_schema: Any, admin_headers: dict[str, str]
         # - NGSI-LD bodies and parameters follow the spec's rules (URIs, attribute
         #   members, q grammar), far richer than an OpenAPI schema can say;
         # - a case's point must lie inside the city and name a known class; a class's
-        #   department must exist and its limit fit its unit.
+        #   department must exist and its limit fit its unit;
+        # - a fleet zone must lie near enough to the city to be projected.
         strict_beyond_schema = (
             operation.method.upper(),
             operation.path,

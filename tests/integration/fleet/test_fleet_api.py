@@ -104,6 +104,15 @@ def test_rules_are_read_by_staff_and_replaced_by_the_bureau(
     bad = client.put("/api/v1/fleet/rules", json={"fatigue": {"max_driving_s": "x"}}, headers=admin)
     assert bad.status_code == 400
     assert bad.json()["code"] == "fleet.bad_rules"
+    # A zone near a pole cannot be projected into the city's metres: refused, rules kept.
+    polar = {**rules["zones"]["zones"][0], "id": "polar",
+             "ring": [[0.0, 89.9], [120.0, 89.9], [-120.0, 89.9], [0.0, 90.0]]}  # fmt: skip
+    far = {**rules, "zones": {**rules["zones"], "zones": [*rules["zones"]["zones"], polar]}}
+    res = client.put("/api/v1/fleet/rules", json=far, headers=admin)
+    assert res.status_code == 400, res.text
+    assert res.json()["code"] == "fleet.zone_out_of_range"
+    kept = client.get("/api/v1/fleet/rules", headers=op).json()
+    assert [z["id"] for z in kept["zones"]["zones"]] == [z["id"] for z in rules["zones"]["zones"]]
 
 
 def test_an_empty_batch_is_refused(client: TestClient, demo_city: DemoCity) -> None:

@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from tests.support import DemoCity, build_demo_city
 
@@ -29,16 +30,21 @@ def test_fleet_routes_conform_to_their_spec(fleet_city: DemoCity) -> None:
         operations = [r.ok() for r in schema.get_all_operations() if "/api/v1/fleet" in r.ok().path]
         assert len(operations) == 6
         for operation in operations:
+            # A zone's ring may be valid WGS-84 and still lie too far from the city to
+            # project: PUT /rules refuses it with 400 on purpose (test_fleet_api checks it).
+            strict = (operation.method.upper(), operation.path) == ("PUT", "/api/v1/fleet/rules")
+            _fuzz(operation, headers, [positive_data_acceptance] if strict else [])
 
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=25, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck),
-            )  # fmt: skip
-            def check(case: Any) -> None:
-                case.call_and_validate(headers=headers)
 
-            try:
-                check()
-            except Exception as exc:
-                raise AssertionError(f"{operation.method.upper()} {operation.path}: {exc}") from exc
+def _fuzz(operation: Any, headers: dict[str, str], excluded: list[Any]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def check(case: Any) -> None:
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+    try:
+        check()
+    except Exception as exc:
+        raise AssertionError(f"{operation.method.upper()} {operation.path}: {exc}") from exc

@@ -95,10 +95,13 @@ class FleetEngine:
     # --- configuration ------------------------------------------------------------------
 
     def _compile(self, rules: RuleConfig) -> None:
+        # Build what can refuse the rules first, so refused rules leave the old in force.
+        zones = ZoneIndex(rules.active_zones(), self.projection)
+        matcher = RoadMatcher(self.graph, self.projection, rules.speeding.match_radius_m)
         self.rules = rules
-        self.zones = ZoneIndex(rules.active_zones(), self.projection)
+        self.zones = zones
         self.n_zones = max(len(self.zones.zones), 1)
-        self.matcher = RoadMatcher(self.graph, self.projection, rules.speeding.match_radius_m)
+        self.matcher = matcher
         limits = rules.speeding.class_limits_kmh
         self._class_limit = np.array([limits.get(c, np.inf) for c in CLASSES])
         self._corridor_cls = np.isin(list(CLASSES), rules.corridor.classes)

@@ -17,6 +17,7 @@ from opencitybrain.apps.fleet.grid import GridIndex
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, TimeWindow
 from opencitybrain.apps.fleet.rules import Zone
 from opencitybrain.geo.projection import LocalProjection
+from opencitybrain.kernel.errors import FieldError, InvalidInput
 
 __all__ = ["PermitIndex", "ZoneIndex", "minute_of_day_beijing", "minutes_table"]
 
@@ -48,12 +49,33 @@ def minutes_table(windows: list[TimeWindow]) -> NDArray[np.bool_]:
     return mask
 
 
-def _polygons(rings: list[list[tuple[float, float]]], projection: LocalProjection) -> Geoms:
+REACH_M = 300_000.0  # how far from the city's centre (in projected metres) a zone may lie
+
+
+def _polygons(
+    rings: list[list[tuple[float, float]]], projection: LocalProjection, ids: list[str]
+) -> Geoms:
     # One by one: rings differ in length, which shapely's bulk constructor refuses.
     geoms = np.empty(len(rings), dtype=object)
     geoms[:] = [shapely.Polygon(r) for r in rings]
     out: Geoms = projection.project(geoms)
-    return shapely.make_valid(out) if len(out) else out
+    if len(out):
+        # A city's zones and sites lie within its reach; a ring elsewhere (a pole, the
+        # antimeridian) is a mistake, and may project to infinities in the city's local
+        # metres: refuse it by name rather than fail in the geometry engine.
+        cx, cy = projection.to_metres(projection.center_lon, projection.center_lat)
+        offset = shapely.bounds(out) - np.array([cx, cy, cx, cy], dtype=np.float64)
+        far = ~(np.isfinite(offset).all(axis=1) & (np.abs(offset) <= REACH_M).all(axis=1))
+        if far.any():
+            bad = [ids[i] for i in np.flatnonzero(far)]
+            raise InvalidInput(
+                "fleet.zone_out_of_range",
+                f"禁行区域离城市太远，无法投影：{', '.join(bad)}",
+                f"zones lie too far from the city to be projected: {', '.join(bad)}",
+                tuple(FieldError("zones.ring", f"zone {z}: outside the city") for z in bad),
+            )
+        out = shapely.make_valid(out)
+    return out
 
 
 class ZoneIndex:
@@ -61,7 +83,7 @@ class ZoneIndex:
 
     def __init__(self, zones: list[Zone], projection: LocalProjection) -> None:
         self.zones = zones
-        self.polygons = _polygons([z.ring for z in zones], projection)
+        self.polygons = _polygons([z.ring for z in zones], projection, [z.id for z in zones])
         b = shapely.bounds(self.polygons) if len(zones) else np.zeros((0, 4))
         self.grid = GridIndex(b[:, 0], b[:, 1], b[:, 2], b[:, 3], cell_m=100.0)
         self.bars = np.zeros((len(zones), len(CLASSES)), dtype=np.bool_)
@@ -92,6 +114,7 @@ class PermitIndex:
         corridors: list[object] = [None] * n
         site_rings: list[list[tuple[float, float]]] = []
         site_slot: list[int] = []
+        site_ids: list[str] = []
         for slot, vehicle in enumerate(fleet.vehicles):
             lines = [c for p in vehicle.permits for c in p.corridors if len(c) >= 2]
             if lines:
@@ -99,6 +122,7 @@ class PermitIndex:
             for permit in vehicle.permits:
                 site_rings += permit.sites
                 site_slot += [slot] * len(permit.sites)
+                site_ids += [f"{vehicle.plate} site"] * len(permit.sites)
         geoms = np.empty(n, dtype=object)
         geoms[:] = corridors
         has = np.fromiter((c is not None for c in corridors), np.bool_, n)
@@ -106,7 +130,7 @@ class PermitIndex:
             geoms[has] = projection.project(geoms[has])
         self.corridor = geoms
         self.has_corridor = has
-        self.sites = _polygons(site_rings, projection)
+        self.sites = _polygons(site_rings, projection, site_ids)
         self.site_slot = np.asarray(site_slot, dtype=np.int64)
         self.site_tree = shapely.STRtree(self.sites)
 
