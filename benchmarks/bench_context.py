@@ -20,19 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 import nats.js.errors
-import psycopg
-from psycopg import sql
 
 from benchmarks.harness import Harness
 from benchmarks.loadgen import request_bytes, run_load
+from benchmarks.servers import p50_p95_ms, postgres_database, serve_demo
 from opencitybrain.context.geoquery_input import parse_geoquery
 from opencitybrain.context.model import to_doc
 from opencitybrain.context.parsing import parse_entity
@@ -40,9 +37,6 @@ from opencitybrain.context.query import EntityQuery, run_query
 from tests.conftest import free_port
 from tests.support import DemoCity, bearer, build_demo_city
 
-PG_ADMIN = os.environ.get(
-    "CITYBRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 NATS = os.environ.get("CITYBRAIN_TEST_NATS_URL", "nats://127.0.0.1:4222")
 IN_FLIGHT = 8
 BATCH = 1000
@@ -68,63 +62,19 @@ def _spot(i: int) -> dict[str, Any]:
     }
 
 
-def _serve(data_dir: Path, database_url: str | None) -> tuple[str, str, subprocess.Popen[str]]:
-    # The server runs in its own process, as in production: a client in the same process
-    # would share its GIL and halve both.
-    port = free_port()
-    args = [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)]
-    proc = subprocess.Popen(
-        [*args, *([database_url] if database_url else [])], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    password = proc.stdout.readline().strip()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    return base, password, proc
-
-
-def _pcts(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str | None]:
-    """Yield the URL of a fresh PostgreSQL database (dropped after), or None if unreachable."""
-    name = f"cb_bench_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        yield None
-        return
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
-            admin.execute(sql.SQL(drop).format(sql.Identifier(name)))
-
-
 def run(h: Harness) -> None:
     """Measure PATCH/s, batch upsert and query latency on SQLite and on PostgreSQL."""
     n_patch = 200 if h.quick else 4000
     n_batches = 2 if h.quick else 10
     sizes = [500] if h.quick else [10_000, 100_000]
-    with tempfile.TemporaryDirectory() as tmp, _postgres_database() as pg_url:
+    with tempfile.TemporaryDirectory() as tmp, postgres_database("cb_bench") as pg_url:
         stores: list[tuple[str, str | None]] = [("SQLite", None)]
         if pg_url is None:
             h.console.print("[yellow]PostgreSQL unreachable: its figures are left out[/yellow]")
         else:
             stores.append(("PostgreSQL", pg_url))
         for label, url in stores:
-            base, password, proc = _serve(Path(tmp) / f"server-{label}", url)
+            base, password, proc = serve_demo(Path(tmp) / f"server-{label}", url)
             try:
                 asyncio.run(_http_figures(h, password, base, n_patch, n_batches, label))
             finally:
@@ -137,7 +87,7 @@ def run(h: Harness) -> None:
                 asyncio.run(local.platform.close())
         # Production shape: two worker processes sharing the store, the NATS bus between.
         _workers_figure(h, Path(tmp) / "workers-SQLite", None, "SQLite", n_patch)
-        with _postgres_database() as fresh:
+        with postgres_database("cb_bench") as fresh:
             if fresh is not None:
                 _workers_figure(h, Path(tmp) / "workers-pg", fresh, "PostgreSQL", n_patch)
 
@@ -222,7 +172,7 @@ async def _patch_figures(h: Harness, password: str, base: str, n: int, label: st
         for i in range(IN_FLIGHT)
     ]
     load = await run_load(port, patches, n, IN_FLIGHT)
-    p50, p95 = _pcts(load.latencies)
+    p50, p95 = p50_p95_ms(load.latencies)
     h.record(
         "context http",
         f"PATCH one attribute ({label})",
@@ -248,7 +198,7 @@ async def _http_figures(
             await client.post("/ngsi-ld/v1/entities", json=_spot(i), headers=hdr)
         health = [request_bytes("GET", "/api/v1/health", {})]
         load = await run_load(port, health, n, IN_FLIGHT)
-        p50, p95 = _pcts(load.latencies)
+        p50, p95 = p50_p95_ms(load.latencies)
         floor = f"GET /health (floor, {store})"
         note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight"
         h.record("context http", floor, load.rate, "req/s", higher_is_better=True, note=note)
@@ -260,7 +210,7 @@ async def _http_figures(
             for i in range(IN_FLIGHT)
         ]
         load = await run_load(port, patches, n, IN_FLIGHT)
-        p50, p95 = _pcts(load.latencies)
+        p50, p95 = p50_p95_ms(load.latencies)
         h.record(
             "context http",
             f"PATCH one attribute ({store})",

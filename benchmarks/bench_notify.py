@@ -24,32 +24,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
-from psycopg import sql
 
 from benchmarks.harness import Harness
 from benchmarks.notify_receiver import start_receiver
-from tests.conftest import free_port
+from benchmarks.servers import p50_p95_ms, postgres_database, serve_demo
 from tests.support import bearer
 
 GROUP = "context notify"
-PG_ADMIN = os.environ.get(
-    "CITYBRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 FLOOR = "receiver floor: direct POSTs"
 FLIPS = ("occupied", "free")
 SPOTS = 8
@@ -73,30 +61,6 @@ def _spot(i: int) -> dict[str, Any]:
     }
 
 
-def _serve(data_dir: Path, database_url: str | None) -> tuple[str, str, subprocess.Popen[str]]:
-    """Serve a fresh demo city in its own process; return its URL and operator password."""
-    port = free_port()
-    args = [sys.executable, "-m", "benchmarks.demo_server", str(data_dir), str(port)]
-    proc = subprocess.Popen(
-        [*args, *([database_url] if database_url else [])], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    password = proc.stdout.readline().strip()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    return base, password, proc
-
-
-def _pcts(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
-
-
 # --- the client (this process) -----------------------------------------------------------
 
 
@@ -118,14 +82,14 @@ FULL = Sizes(subs=10, patches=2000, batch=1000, rounds=5, latency=50)
 def run(h: Harness) -> None:
     """Measure notifications/s to a local receiver for N subscriptions, on both stores."""
     sizes = QUICK if h.quick else FULL
-    with tempfile.TemporaryDirectory() as tmp, _postgres_database() as pg_url:
+    with tempfile.TemporaryDirectory() as tmp, postgres_database("cb_notify") as pg_url:
         stores: list[tuple[str, str | None]] = [("SQLite", None)]
         if pg_url is None:
             h.console.print("[yellow]PostgreSQL unreachable: its figures are left out[/yellow]")
         else:
             stores.append(("PostgreSQL", pg_url))
         for label, url in stores:
-            base, password, server = _serve(Path(tmp) / f"server-{label}", url)
+            base, password, server = serve_demo(Path(tmp) / f"server-{label}", url)
             receiver, receiver_proc = start_receiver()
             try:
                 group = f"{GROUP} · {label}"
@@ -134,25 +98,6 @@ def run(h: Harness) -> None:
                 for proc in (server, receiver_proc):
                     proc.terminate()
                     proc.wait(timeout=20)
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str | None]:
-    """Yield the URL of a fresh PostgreSQL database (dropped after), or None if unreachable."""
-    name = f"cb_notify_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        yield None
-        return
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
-            admin.execute(sql.SQL(drop).format(sql.Identifier(name)))
 
 
 class _Broker:
@@ -228,7 +173,7 @@ async def _figures(
         n = sizes.subs
 
         rate, lat = await broker.patches(sizes.patches, 0)
-        p50, p95 = _pcts(lat)
+        p50, p95 = p50_p95_ms(lat)
         note = f"p50 {p50:.2f} ms p95 {p95:.2f} ms, {IN_FLIGHT} in flight"
         h.record(
             group, "PATCH, no subscription", rate, "updates/s", higher_is_better=True, note=note
@@ -252,7 +197,7 @@ async def _figures(
         rate, lat = await broker.patches(sizes.patches, sizes.patches)
         got = await _arrived(recv, start["entities"] + sizes.patches * n, WAIT_S)
         elapsed = time.perf_counter() - t0
-        p50, p95 = _pcts(lat)
+        p50, p95 = p50_p95_ms(lat)
         h.record(
             group,
             f"PATCH, {n} subscriptions",
@@ -305,7 +250,7 @@ async def _figures(
             await broker.patch(i * SPOTS, [])
             seen = (await _arrived(recv, seen + n, 10))["entities"]
             latencies.append(time.perf_counter() - t0)
-        p50, p95 = _pcts(latencies)
+        p50, p95 = p50_p95_ms(latencies)
         h.record(
             group,
             f"update → notification, {n} subscriptions",
