@@ -78,10 +78,6 @@ class EntityWriter:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def update(self, tenant: str, entity_id: str, apply: Apply) -> Result:
-        """Apply ``apply`` to the entity and store the result; wait for the commit."""
-        return self.submit(tenant, entity_id, apply).result()
-
     def submit(self, tenant: str, entity_id: str, apply: Apply) -> Future[Result]:
         """Queue an update; the future gives (changes, entity changes) once committed."""
         job = _Job(tenant, entity_id, apply)
