@@ -1,0 +1,330 @@
+"""Resource rows in DuckDB, read from Parquet snapshots (``ResourceRows`` + ``RowWriter``).
+
+Layout under ``<data_dir>/analytics``::
+
+    rows.duckdb            one table per resource, ``r_<resource id>``, typed per field
+    rows.lock              serialises writers across processes (``flock``)
+    parquet/<id>.parquet   the resource's current rows in key order (the read path)
+    parquet/<id>.key       the key the resource was first loaded with, one name a line
+
+Multi-worker decision: DuckDB lets one process at a time open a database file for
+writing, and a read-only open fails while a writer holds it. So nothing keeps the file
+open: a load opens it, upserts, writes the snapshot to a temporary file, renames it over
+the old one and closes it, under an exclusive ``flock`` (other processes' loads wait their
+turn instead of failing) and a thread lock. Every read, in any worker, runs on an
+in-memory DuckDB over the snapshot: readers never block a load nor see half of one, and a
+read after a load returns sees that load.
+"""
+
+# Identifiers are field names (checked by the catalogue, and quoted) and values are bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from opencitybrain.catalog.load_ports import Landed
+from opencitybrain.catalog.model import DataType, FieldSpec
+from opencitybrain.catalog.rows import Condition, Op, Row, RowPage, Value
+from opencitybrain.kernel.errors import Conflict, FieldError, InvalidInput
+
+_SQL_TYPES = {
+    DataType.INTEGER: "BIGINT",
+    DataType.DECIMAL: "DOUBLE",
+    DataType.BOOLEAN: "BOOLEAN",
+    DataType.DATE: "DATE",
+    DataType.DATETIME: "TIMESTAMPTZ",
+}
+_SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_COMPARE = {Op.EQ: "=", Op.NE: "<>", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
+MAX_LIMIT = 100_000
+
+
+def _q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """Quote a string literal (file paths in table functions and COPY)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _bad(code: str, zh: str, en: str, where: str) -> InvalidInput:
+    return InvalidInput(code, zh, en, (FieldError(where, en),))
+
+
+class DuckRows:
+    """Keep every resource's rows: DuckDB tables for writes, Parquet snapshots for reads."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db_path = root / "rows.duckdb"
+        self.snapshots = root / "parquet"
+        self._thread_lock = threading.Lock()
+        self._mem = duckdb.connect(":memory:")
+        self._mem.execute("SET TimeZone = 'UTC'")
+
+    # --- paths ------------------------------------------------------------------------
+
+    def _id(self, resource_id: str) -> str:
+        if not _SAFE_ID.match(resource_id):
+            raise _bad(
+                "catalog.bad_resource_id",
+                "资源标识格式错误",
+                "malformed resource id",
+                "resource_id",
+            )
+        return resource_id
+
+    def _snapshot(self, resource_id: str) -> Path:
+        return self.snapshots / f"{self._id(resource_id)}.parquet"
+
+    def _key_file(self, resource_id: str) -> Path:
+        return self.snapshots / f"{self._id(resource_id)}.key"
+
+    # --- ResourceRows -----------------------------------------------------------------
+
+    def parquet(self, resource_id: str) -> Path | None:
+        """Return the resource's Parquet snapshot, or None before its first load."""
+        path = self._snapshot(resource_id)
+        return path if path.is_file() else None
+
+    def key_of(self, resource_id: str) -> tuple[str, ...] | None:
+        """Return the key the resource was first loaded with, or None."""
+        path = self._key_file(resource_id)
+        if not path.is_file():
+            return None
+        return tuple(line for line in path.read_text().splitlines() if line)
+
+    def read(
+        self,
+        resource_id: str,
+        *,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RowPage:
+        """Return a page of rows in key order (the snapshot's order) and the match count."""
+        if offset < 0 or not 0 <= limit <= MAX_LIMIT:
+            raise _bad(
+                "catalog.bad_page",
+                f"分页参数错误（limit 0–{MAX_LIMIT}，offset ≥ 0）",
+                f"bad page (limit 0–{MAX_LIMIT}, offset ≥ 0)",
+                "limit",
+            )
+        path = self.parquet(resource_id)
+        if path is None:
+            return RowPage([], 0)
+        cols = list(dict.fromkeys(columns))
+        source, known = self._source(path)
+        self._check_columns([*cols, *(c.field for c in where)], known)
+        clause, params = _where(where)
+        total = self.count(resource_id, where)
+        if not cols or limit == 0:
+            return RowPage([{} for _ in range(min(limit, max(total - offset, 0)))], total)
+        sql = (
+            f"SELECT {', '.join(_q(c) for c in cols)} FROM {source}{clause} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}"
+        )
+        rows: list[Row] = self._query(sql, params).to_pylist()
+        return RowPage(rows, total)
+
+    def count(self, resource_id: str, where: Sequence[Condition] = ()) -> int:
+        """Return how many rows match the filter (0 before the first load)."""
+        path = self.parquet(resource_id)
+        if path is None:
+            return 0
+        source, known = self._source(path)
+        self._check_columns([c.field for c in where], known)
+        clause, params = _where(where)
+        table = self._query(f"SELECT count(*) AS n FROM {source}{clause}", params)
+        return int(table.column(0)[0].as_py())
+
+    def _source(self, path: Path) -> tuple[str, frozenset[str]]:
+        """Return the FROM term for a snapshot and its column names."""
+        source = f"read_parquet({_lit(str(path))})"
+        names = self._query(f"SELECT * FROM {source} LIMIT 0", []).column_names
+        return source, frozenset(names)
+
+    def _query(self, sql: str, params: list[Any]) -> Any:
+        cursor = self._mem.cursor()
+        try:
+            return cursor.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _bad(
+                "catalog.bad_filter",
+                "行过滤条件与字段类型不符",
+                f"the row filter does not fit the field types ({type(exc).__name__})",
+                "where",
+            ) from None
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _check_columns(names: Sequence[str], known: frozenset[str]) -> None:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidInput(
+                "catalog.unknown_field",
+                f"资源没有字段 {', '.join(unknown[:5])}",
+                f"the resource has no field {', '.join(unknown[:5])}",
+                tuple(FieldError(n, "unknown field / 未知字段") for n in unknown[:20]),
+            )
+
+    # --- RowWriter --------------------------------------------------------------------
+
+    def upsert(
+        self, resource_id: str, fields: Sequence[FieldSpec], key: Sequence[str], rows: Any
+    ) -> Landed:
+        """Upsert the rows by key in one transaction; rewrite the snapshot if they changed."""
+        table = _q(f"r_{self._id(resource_id)}")
+        names = [f.name for f in fields]
+        if not key or any(k not in names for k in key):
+            raise _bad("catalog.bad_key", "装载键须为资源字段", "the key must be fields", "key")
+        with self._write() as conn:
+            known = self.key_of(resource_id)
+            if known is not None and tuple(key) != known:
+                raise Conflict(
+                    "catalog.key_changed",
+                    f"该资源按 {', '.join(known)} 装载，不能改用其他键",
+                    f"the resource is loaded by key ({', '.join(known)}); it cannot change",
+                )
+            self._ensure_table(conn, table, fields, key)
+            conn.register("incoming", rows.select(names))
+            try:
+                landed = self._merge(conn, table, names, key)
+            finally:
+                conn.unregister("incoming")
+            if landed.inserted or landed.updated or self.parquet(resource_id) is None:
+                self._write_snapshot(conn, table, resource_id, key)
+            if known is None:
+                _atomic_write(self._key_file(resource_id), "".join(f"{k}\n" for k in key))
+        return landed
+
+    @contextmanager
+    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the writer's locks and an open connection to the database file."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        with self._thread_lock, open(self.root / "rows.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                conn = duckdb.connect(str(self.db_path))
+                try:
+                    conn.execute("SET TimeZone = 'UTC'")
+                    yield conn
+                finally:
+                    conn.close()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _ensure_table(
+        conn: duckdb.DuckDBPyConnection, table: str, fields: Sequence[FieldSpec], key: Sequence[str]
+    ) -> None:
+        """Create the resource's table, or add the fields a revision introduced."""
+        decl = [f"{_q(f.name)} {_SQL_TYPES.get(f.data_type, 'VARCHAR')}" for f in fields]
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(decl)})")
+        have = {r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()}
+        for f, d in zip(fields, decl, strict=True):
+            if f.name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {d}")
+
+    @staticmethod
+    def _merge(
+        conn: duckdb.DuckDBPyConnection, table: str, names: Sequence[str], key: Sequence[str]
+    ) -> Landed:
+        """Insert new keys, replace changed rows, leave equal rows; count each."""
+        on = " AND ".join(f"i.{_q(k)} = t.{_q(k)}" for k in key)
+        values = [n for n in names if n not in key]
+        differs = " OR ".join(f"i.{_q(v)} IS DISTINCT FROM t.{_q(v)}" for v in values)
+        cols = ", ".join(_q(n) for n in names)
+        given = int(conn.execute("SELECT count(*) FROM incoming").fetchall()[0][0])
+        if not conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall():  # a first load
+            conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
+            return Landed(given, 0, 0)
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(
+                "CREATE OR REPLACE TEMP TABLE _changed AS "
+                f"SELECT i.*, t.{_q(key[0])} IS NULL AS _new FROM incoming i "
+                f"LEFT JOIN {table} t ON {on} "
+                f"WHERE t.{_q(key[0])} IS NULL{f' OR {differs}' if differs else ''}"
+            )
+            counted = conn.execute(
+                "SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new) "
+                "FROM _changed"
+            ).fetchall()[0]
+            inserted, updated = int(counted[0]), int(counted[1])
+            if updated:
+                match = " AND ".join(f"{table}.{_q(k)} = c.{_q(k)}" for k in key)
+                conn.execute(f"DELETE FROM {table} USING _changed c WHERE NOT c._new AND {match}")
+            conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _changed")
+            conn.execute("DROP TABLE _changed")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return Landed(inserted, updated, given - inserted - updated)
+
+    def _write_snapshot(
+        self, conn: duckdb.DuckDBPyConnection, table: str, resource_id: str, key: Sequence[str]
+    ) -> None:
+        """Write the table in key order to a temporary file and rename it into place."""
+        final = self._snapshot(resource_id)
+        temp = final.with_suffix(f".{os.getpid()}.tmp")
+        order = ", ".join(_q(k) for k in key)
+        conn.execute(
+            f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_lit(str(temp))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        os.replace(temp, final)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temp = path.with_suffix(f".{os.getpid()}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def _where(where: Sequence[Condition]) -> tuple[str, list[Any]]:
+    """Return a WHERE clause with placeholders for the conditions (ANDed) and its values."""
+    terms: list[str] = []
+    params: list[Any] = []
+    for c in where:
+        col = _q(c.field)
+        if c.op is Op.IN:
+            values = c.value if isinstance(c.value, tuple) else (c.value,)
+            if not values:
+                terms.append("FALSE")
+                continue
+            terms.append(f"{col} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+        elif c.op is Op.PREFIX:
+            terms.append(f"starts_with(CAST({col} AS VARCHAR), ?)")
+            params.append(str(c.value))
+        else:
+            if isinstance(c.value, tuple):
+                raise _bad(
+                    "catalog.bad_filter",
+                    f"条件 {c.op.value} 只接受单个值",
+                    f"{c.op.value} takes one value",
+                    c.field,
+                )
+            value: Value = c.value
+            if value is None:
+                terms.append(f"{col} IS {'NOT ' if c.op is Op.NE else ''}NULL")
+                continue
+            terms.append(f"{col} {_COMPARE[c.op]} ?")
+            params.append(value)
+    return (f" WHERE {' AND '.join(terms)}" if terms else ""), params
