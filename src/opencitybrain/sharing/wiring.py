@@ -1,0 +1,64 @@
+"""Wire sharing into a platform's service registry (called once by ``bootstrap``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from opencitybrain.apikit.services import ServiceRegistry
+from opencitybrain.catalog.rows import ResourceRows
+from opencitybrain.catalog.service import CatalogService
+from opencitybrain.kernel.bus import Bus
+from opencitybrain.kernel.clock import Clock
+from opencitybrain.sharing.access import GovernedReader
+from opencitybrain.sharing.api import router
+from opencitybrain.sharing.audit import CheckpointSigner
+from opencitybrain.sharing.audit_store import SqlAuditStore
+from opencitybrain.sharing.release_api import routers as release_routers
+from opencitybrain.sharing.release_service import ReleaseService
+from opencitybrain.sharing.release_store import ParquetReleaseFiles, SqlReleaseStore
+from opencitybrain.sharing.service import SharingService
+from opencitybrain.sharing.store import SqlSharingStore
+from opencitybrain.sharing.trail import AuditTrail
+from opencitybrain.worktime import WorkCalendar
+
+
+def build_sharing(
+    services: ServiceRegistry, engine: sa.Engine, clock: Clock, bus: Bus, secret: str
+) -> SharingService:
+    """Add the sharing service, the governed reader and the audit trail to the registry.
+
+    Needs the catalogue and the resource rows already registered.
+    """
+    catalog = services.get(CatalogService)
+    rows = services.get(ResourceRows)  # type: ignore[type-abstract]
+    trail = AuditTrail(SqlAuditStore(engine), CheckpointSigner(secret), clock)
+    store = SqlSharingStore(engine)
+    calendar = WorkCalendar.china(provisional_through=clock.now().year + 1)
+    sharing = SharingService(store, trail, catalog, calendar, clock, bus)
+    services.add(trail)
+    services.add(sharing)
+    services.add(GovernedReader(rows, store, trail, catalog, clock, secret))
+    return sharing
+
+
+def sharing_routers() -> list[APIRouter]:
+    """Return the sharing API's routers."""
+    return [router, *release_routers()]
+
+
+def build_releases(services: ServiceRegistry, engine: sa.Engine, folder: Path) -> ReleaseService:
+    """Add the open data release service (after ``build_sharing``); tables under ``folder``."""
+    releases = ReleaseService(
+        services.get(CatalogService),
+        services.get(ResourceRows),  # type: ignore[type-abstract]
+        SqlReleaseStore(engine),
+        ParquetReleaseFiles(folder),
+        services.get(AuditTrail),
+        services.get(Clock),  # type: ignore[type-abstract]
+        services.get(Bus),  # type: ignore[type-abstract]
+    )
+    services.add(releases)
+    return releases
