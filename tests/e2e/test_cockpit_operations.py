@@ -1,5 +1,6 @@
-"""End-to-end: a case filed through the API shows on the cockpit's map and list, and its
-timeline opens from the list; a role without cases:read sees no operations panels."""
+"""End-to-end: a case filed through the API shows on the cockpit's map and list, in its
+department's business flow, and its timeline opens from the list; a role without
+cases:read sees no operations panels."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ def _file_case(base: str, demo_city: DemoCity) -> str:
         "description": "路口交通标志牌被撞歪",
         "external_id": f"e2e-{uuid.uuid4().hex[:12]}",
     }
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+    up = httpx.post(f"{base}{API}/attachments", headers=op,
+                    files={"file": ("现场.jpg", photo, "image/jpeg")})  # fmt: skip
+    assert up.status_code == 201, up.text
+    body["attachments"] = [{k: up.json()[k] for k in ("ref", "media_type", "size", "name")}]
     res = httpx.post(f"{base}{API}/cases", headers=op, json=body)
     assert res.status_code in (200, 201), res.text
     case_id = str(res.json()["case"]["id"])
@@ -83,6 +89,18 @@ def test_a_filed_case_shows_on_the_map_and_its_timeline_opens(
     dept.wait_for(state="visible", timeout=WAIT_MS)
     assert dept.locator("canvas").count() >= 1
     assert "估算" in dept.inner_text()
+
+    # Each department's business flow: the case's department, its cases by stage.
+    flow = panel.locator("[data-pane=flow]")
+    assert flow.is_hidden()
+    panel.locator("[role=tab][data-tab=flow]").click()
+    flow.wait_for(state="visible", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => (window.__cockpit.operations?.flow || []).includes('transport')", timeout=WAIT_MS
+    )
+    assert flow.locator("canvas").count() >= 1
+    assert "所处环节" in flow.inner_text()
+    assert dept.is_hidden()
     panel.locator("[role=tab][data-tab=cases]").click()
 
     page.click(f"[data-panel='operations.cases'] [data-case='{case_id}']")
@@ -95,6 +113,14 @@ def test_a_filed_case_shows_on_the_map_and_its_timeline_opens(
     assert "派遣" in text, text
     assert timeline.locator("li").count() >= 3
     assert "e2e 交通标志牌被撞歪" in page.locator(".ops-drawer-title").inner_text()
+    # The report's photo opens from the timeline (fetched with the operator's token).
+    file_button = timeline.locator("[data-file]")
+    assert "现场.jpg" in file_button.inner_text()
+    ref = file_button.get_attribute("data-file")
+    file_button.click()
+    page.wait_for_function(
+        "ref => window.__cockpit.operations.opened === ref", arg=ref, timeout=WAIT_MS
+    )
 
     # The grid heat map switches on and off.
     page.check("[data-testid=ops-heat]")

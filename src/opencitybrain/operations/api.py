@@ -19,7 +19,9 @@ from opencitybrain.apikit.problems import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from opencitybrain.apikit.services import registry
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 from opencitybrain.kernel.events import Context
+from opencitybrain.operations.attachments import AttachmentDesk
 from opencitybrain.operations.intake import NewReport
+from opencitybrain.operations.intake_api import intake_router
 from opencitybrain.operations.model import Action, CaseStatus, Source
 from opencitybrain.operations.ports import CaseQuery
 from opencitybrain.operations.schemas import (
@@ -43,7 +45,9 @@ from opencitybrain.operations.schemas import (
     SuspendIn,
     TaskDoneIn,
 )
+from opencitybrain.operations.schemas_intake import SuggestionOut
 from opencitybrain.operations.service import OperationsService
+from opencitybrain.operations.suggest import chosen_code
 from opencitybrain.operations.workflow import ActionInput
 
 router = APIRouter(
@@ -83,20 +87,42 @@ def _ops(request: Request) -> OperationsService:
 Ops = Annotated[OperationsService, Depends(_ops)]
 
 
+def _files(request: Request) -> AttachmentDesk:
+    return registry(request).get(AttachmentDesk)
+
+
+Files = Annotated[AttachmentDesk, Depends(_files)]
+
+
 def _sees_reporter(ctx: Context) -> bool:
     """Tell whether the caller may see who reported (the command centre and the bureau)."""
     return allowed(ctx, Permission.CASES_DISPATCH) or allowed(ctx, Permission.CASES_SUPERVISE)
 
 
 @router.post("/cases", response_model=IntakeOut, status_code=201, responses=CONFLICT_RESPONSE)
-async def create_case(body: CaseIn, ctx: CasesReporter, ops: Ops, response: Response) -> IntakeOut:
-    """Report a problem: a new case (201), or a report linked to an open duplicate (200)."""
+async def create_case(
+    body: CaseIn, ctx: CasesReporter, ops: Ops, files: Files, response: Response
+) -> IntakeOut:
+    """Report a problem: a new case (201), or a report linked to an open duplicate (200).
+
+    Without ``class_code`` the class is taken from the description when the classifier is
+    confident, else refused (400 ``case.class_unsure``) naming the likeliest classes; a
+    12345 call gets the suggestions in the answer either way.
+    """
+    found = None
+    if body.class_code is None or body.source is Source.HOTLINE_12345:
+        found = await run_in_threadpool(ops.suggest, body.description)
+    names = ops.class_names()
+    code = body.class_code
+    if code is None:
+        assert found is not None
+        code = chosen_code(body.description, found, {c: n[0] for c, n in names.items()})
     new = NewReport(
-        source=body.source, class_code=body.class_code, lon=body.location.lon,
+        source=body.source, class_code=code, lon=body.location.lon,
         lat=body.location.lat, description=body.description, title=body.title,
         address=body.location.address, reporter=dict(body.reporter),
         external_id=body.external_id, urgent=body.urgent,
-        attachments=tuple(a.model() for a in body.attachments),
+        attachments=files.check(tuple(a.model() for a in body.attachments)),
     )  # fmt: skip
     result, events = await run_in_threadpool(ops.intake, ctx, new)
     await ops.publish(events)
@@ -107,6 +133,8 @@ async def create_case(body: CaseIn, ctx: CasesReporter, ops: Ops, response: Resp
         case=CaseOut.of(result.case, now, _sees_reporter(ctx)),
         report_id=result.report_id,
         merged=result.merged,
+        suggestions=[SuggestionOut.of(s, names) for s in found.suggestions] if found else [],
+        classified=body.class_code is None,
     )
 
 
@@ -179,10 +207,12 @@ def _action_route(action: Action, permission: Permission) -> None:
     async def take_action(
         case_id: str,
         ops: Ops,
+        files: Files,
         body: StepIn | None = None,
         ctx: Context = Depends(require(permission)),  # noqa: B008 - FastAPI's idiom
     ) -> CaseOut:
         inp = body or StepIn()
+        files.check(tuple(a.model() for a in inp.attachments))
         case, events = await run_in_threadpool(
             ops.act, ctx, case_id, action, _action_input(inp), inp.expected_version
         )
@@ -259,3 +289,6 @@ async def scan_timers(ctx: CasesSupervisor, ops: Ops) -> ScanOut:
     changed, events = await run_in_threadpool(ops.scan, ops.clock.now())
     await ops.publish(events)
     return ScanOut(changed=changed, events=[e.type for e in events])
+
+
+router.include_router(intake_router)

@@ -117,12 +117,15 @@ def take_batch(
     new_reports: list[Report] = []
     new_steps: list[Step] = []
     merges: list[tuple[_Pending, str, float, str]] = []  # (report, case id, metres, report id)
+    # One read of the open cases near any report of the batch, for all its classes.
+    stored_points = _open_points(store, located, now - window, radius_m)
     for code, items in by_class.items():
         pool = _Pool(radius_m)
-        for cid, x, y in _open_points(store, code, items, now - window, radius_m):
+        for cid, x, y in stored_points.get(code, ()):
             pool.add(cid, x, y)
         cls = items[0].case_class
         marks = deadlines(calendar, now, cls.time_limit) if dispatch else None
+        departments: dict[tuple[str, ...], tuple[str, str | None]] = {}
         for p in items:
             loc = p.location
             assert loc is not None
@@ -137,11 +140,14 @@ def take_batch(
                           {"source": p.new.source.value, "report_id": rid})]  # fmt: skip
             if marks is not None:
                 stage = case.file_due_at - case.reported_at  # type: ignore[operator]
-                dept = cls.department_for(loc.region_codes)
+                regions = loc.region_codes
+                if regions not in departments:  # the same grid, the same department
+                    departments[regions] = (cls.department_for(regions),
+                                            workers.worker_for(regions))  # fmt: skip
+                dept, worker = departments[regions]
                 case = replace(
                     case, status=CaseStatus.DISPATCHED, filed_at=now, dispatch_due_at=now + stage,
-                    dispatched_at=now, department_id=dept,
-                    worker_id=workers.worker_for(loc.region_codes),
+                    dispatched_at=now, department_id=dept, worker_id=worker,
                     limit_value=cls.time_limit.value, limit_unit=cls.time_limit.unit,
                     warn_at=marks.warn_at, due_at=marks.due_at, escalate_at=marks.escalate_at,
                     clock_running=True, supervision=Supervision.NONE,
@@ -217,13 +223,16 @@ def _drop_resubmissions(
 
 
 def _open_points(
-    store: CaseStore, code: str, items: list[_Pending], since: datetime, radius_m: float
-) -> list[tuple[str, float, float]]:
-    """Read where the open cases of a class are that a report of the batch might duplicate."""
+    store: CaseStore, items: list[_Pending], since: datetime, radius_m: float
+) -> dict[str, list[tuple[str, float, float]]]:
+    """Read where the open cases are that a report of the batch might duplicate, by class."""
+    if not items:
+        return {}
     boxes = [box_around(p.new.lon, p.new.lat, radius_m) for p in items]
     box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
            max(b[2] for b in boxes), max(b[3] for b in boxes))  # fmt: skip
-    return store.open_points(code, since, box)
+    codes = sorted({p.case_class.code for p in items})
+    return store.open_points_many(codes, since, box)
 
 
 class _Pool:

@@ -141,6 +141,7 @@ class Open311Desk:
             start=start,
             end=end,
             limit=MAX_RESULTS,
+            case_since=start - self.ops.policy.duplicate_window if start else None,
         )
         return self._answer(self.reads.reports(q))
 

@@ -29,6 +29,9 @@ class RequestQuery:
     start: datetime | None = None
     end: datetime | None = None
     limit: int = 1000
+    # The earliest a case holding a report of the range can have been reported (the range's
+    # start less the duplicate window): lets a class filter read the cases' index first.
+    case_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +50,34 @@ class Open311Reads:
 
     def reports(self, q: RequestQuery) -> list[Report]:
         """Return Open311 reports matching the query, newest first."""
+        if q.ids:
+            # By primary key only: with the source in the WHERE clause too, SQLite walks
+            # the (source, received_at) index for the ORDER BY instead (a scan at 1M).
+            with self._engine.connect() as conn:
+                rows = conn.execute(sa.select(reports).where(reports.c.id.in_(q.ids)))
+                found = [r for r in map(report_of, rows) if r.source is Source.OPEN311]
+            return sorted(found, key=lambda r: (r.received_at, r.id), reverse=True)[: q.limit]
         where: list[sa.ColumnElement[bool]] = [reports.c.source == Source.OPEN311.value]
         stmt = sa.select(reports)
-        if q.ids:
-            where.append(reports.c.id.in_(q.ids))
-        else:
-            if q.start is not None:
-                where.append(reports.c.received_at >= q.start)
+        if q.start is not None:
+            where.append(reports.c.received_at >= q.start)
+        if q.end is not None:
+            where.append(reports.c.received_at <= q.end)
+        if q.statuses:
+            stmt = stmt.join(cases, cases.c.id == reports.c.case_id)
+        if q.class_codes:
+            # The class's cases by the (class_code, reported_at) index, as a list the
+            # reports are checked against: 2–3× faster than joining every report of the
+            # range to its case (the case's date bound is a superset: a merged report is
+            # younger than its case by at most the duplicate window).
+            of_class = sa.select(cases.c.id).where(cases.c.class_code.in_(q.class_codes))
+            if q.case_since is not None:
+                of_class = of_class.where(cases.c.reported_at >= q.case_since)
             if q.end is not None:
-                where.append(reports.c.received_at <= q.end)
-            if q.class_codes or q.statuses:
-                stmt = stmt.join(cases, cases.c.id == reports.c.case_id)
-            if q.class_codes:
-                where.append(cases.c.class_code.in_(q.class_codes))
-            if q.statuses:
-                where.append(cases.c.status.in_(q.statuses))
+                of_class = of_class.where(cases.c.reported_at <= q.end)
+            where.append(reports.c.case_id.in_(of_class))
+        if q.statuses:
+            where.append(cases.c.status.in_(q.statuses))
         stmt = (
             stmt.where(*where)
             .order_by(reports.c.received_at.desc(), reports.c.id.desc())

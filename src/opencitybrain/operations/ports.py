@@ -95,6 +95,12 @@ class CaseStore(Protocol):
         """Return (id, lon, lat) of the open cases :meth:`nearby_open` would return."""
         ...
 
+    def open_points_many(
+        self, class_codes: Sequence[str], since: datetime, box: tuple[float, float, float, float]
+    ) -> dict[str, list[tuple[str, float, float]]]:
+        """Return :meth:`open_points` for several classes in one read, by class."""
+        ...
+
     def get_cases(self, case_ids: Sequence[str]) -> dict[str, Case]:
         """Return the cases that exist among ``case_ids``, by id."""
         ...

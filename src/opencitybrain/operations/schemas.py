@@ -21,6 +21,7 @@ from opencitybrain.operations.model import (
     Task,
     TaskStatus,
 )
+from opencitybrain.operations.schemas_intake import SuggestionOut
 from opencitybrain.operations.service import CaseView
 from opencitybrain.worktime import TimeUnit
 
@@ -58,10 +59,10 @@ class LocationIn(_In):
 
 
 class CaseIn(_In):
-    """A report: what (class), where, what the reporter said."""
+    """A report: what (class; left out, suggested from the text), where, what was said."""
 
     source: Source = Source.COCKPIT
-    class_code: Code
+    class_code: Code | None = None
     location: LocationIn
     description: str = Field(min_length=1, max_length=4000)
     title: str | None = Field(default=None, max_length=200)
@@ -290,6 +291,10 @@ class IntakeOut(BaseModel):
     case: CaseOut
     report_id: str
     merged: bool
+    # Classes the description suggests, best first (12345 calls and reports without a
+    # class); ``classified``: the class was taken from the text, not from the caller.
+    suggestions: list[SuggestionOut] = Field(default_factory=list)
+    classified: bool = False
 
 
 class TimeLimitIn(_In):

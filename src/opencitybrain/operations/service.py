@@ -23,12 +23,14 @@ from opencitybrain.kernel.events import CloudEvent, Context
 from opencitybrain.operations.batch import BatchResult, take_batch
 from opencitybrain.operations.class_store import ClassChange, ClassStore, StoredClass
 from opencitybrain.operations.classes import CaseClass, class_from_dict, demo_classes
+from opencitybrain.operations.classify import Classified
 from opencitybrain.operations.directory import GridWorkers
 from opencitybrain.operations.events import ACTION_EVENTS, case_event
 from opencitybrain.operations.intake import Intake, IntakeResult, NewReport
 from opencitybrain.operations.locate import CaseLocator
 from opencitybrain.operations.model import Action, Case, Step, Task
 from opencitybrain.operations.ports import CaseQuery, CaseStore, KpiRow
+from opencitybrain.operations.suggest import classifier_for, warm
 from opencitybrain.operations.timers import ALARM_EVENTS, raise_due
 from opencitybrain.operations.workflow import ActionInput, apply_action
 from opencitybrain.worktime import WorkCalendar
@@ -93,6 +95,7 @@ class OperationsService:
         """Store the shipped class table's missing rows; return how many were added."""
         added = self.class_store.seed(rows or demo_classes(), "system", self.clock.now())
         self._classes = None
+        warm(self.active_classes())  # the 12345 desk's classifier, fitted off the request path
         return added
 
     def classes(self) -> list[StoredClass]:
@@ -120,6 +123,27 @@ class OperationsService:
             )
         return found
 
+    def _table(self) -> dict[str, CaseClass]:
+        if self._classes is None:
+            self._classes = {s.case_class.code: s.case_class for s in self.class_store.all()}
+        return self._classes
+
+    def active_classes(self) -> list[CaseClass]:
+        """Return the classes that take new reports."""
+        return [c for c in self._table().values() if c.active]
+
+    def class_names(self) -> dict[str, tuple[str, str]]:
+        """Return each class's Chinese and English name by code."""
+        return {c.code: (c.name_zh, c.name_en) for c in self._table().values()}
+
+    def suggest(self, text: str, k: int = 3) -> Classified:
+        """Suggest active classes for a caller's free text, best first, with confidence."""
+        return classifier_for(list(self._table().values())).classify(text, k)
+
+    def suggest_threshold(self) -> float:
+        """Return the confidence at which a suggestion is taken without a person."""
+        return classifier_for(list(self._table().values())).min_confidence
+
     def put_class(
         self, ctx: Context, data: dict[str, Any], expected_version: int | None
     ) -> StoredClass:
@@ -128,6 +152,7 @@ class OperationsService:
         self._check_departments([row.department_id, *row.region_departments.values()])
         stored = self.class_store.put(row, ctx.actor, self.clock.now(), expected_version)
         self._classes = None
+        warm(self.active_classes())  # refit for the edited table before the next call needs it
         return stored
 
     def class_history(self, code: str) -> list[ClassChange]:

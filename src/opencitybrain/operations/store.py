@@ -38,6 +38,7 @@ from opencitybrain.operations.store_batch import (
     get_cases,
     known_external_ids,
     open_points,
+    open_points_many,
     write_batch,
 )
 from opencitybrain.operations.tables import cases, reports, steps, tasks
@@ -186,6 +187,14 @@ class SqlCaseStore:
     ) -> list[tuple[str, float, float]]:
         """Return (id, lon, lat) of the open cases :meth:`nearby_open` would return."""
         return open_points(self._engine, _nearby_params(class_code, since, box))
+
+    def open_points_many(
+        self, class_codes: Sequence[str], since: datetime, box: tuple[float, float, float, float]
+    ) -> dict[str, list[tuple[str, float, float]]]:
+        """Return :meth:`open_points` for several classes in one read, by class."""
+        params = _nearby_params("", since, box)
+        del params["b_class"]
+        return open_points_many(self._engine, class_codes, params)
 
     def get_cases(self, case_ids: Sequence[str]) -> dict[str, Case]:
         """Return the cases that exist among ``case_ids``, by id."""

@@ -35,6 +35,29 @@ _POINTS = sa.select(cases.c.id, cases.c.lon, cases.c.lat).where(
 )
 
 
+_POINTS_MANY = sa.select(cases.c.class_code, cases.c.id, cases.c.lon, cases.c.lat).where(
+    cases.c.class_code.in_(sa.bindparam("b_classes", expanding=True)),
+    cases.c.reported_at >= sa.bindparam("b_since", type_=cases.c.reported_at.type),
+    cases.c.status.in_([s.value for s in sorted(OPEN_STATUSES)]),
+    cases.c.lon.between(sa.bindparam("b_lon0"), sa.bindparam("b_lon1")),
+    cases.c.lat.between(sa.bindparam("b_lat0"), sa.bindparam("b_lat1")),
+)
+
+
+def open_points_many(
+    engine: sa.Engine, class_codes: Sequence[str], params: dict[str, Any]
+) -> dict[str, list[tuple[str, float, float]]]:
+    """Return (id, lon, lat) of open cases of several classes in a box since a time, by class."""
+    out: dict[str, list[tuple[str, float, float]]] = {c: [] for c in class_codes}
+    codes = sorted(set(class_codes))
+    with engine.connect() as conn:
+        for lo in range(0, len(codes), _IN_CHUNK):
+            found = conn.execute(_POINTS_MANY, params | {"b_classes": codes[lo : lo + _IN_CHUNK]})
+            for code, cid, lon, lat in found:
+                out[code].append((cid, lon, lat))
+    return out
+
+
 def open_points(engine: sa.Engine, params: dict[str, Any]) -> list[tuple[str, float, float]]:
     """Return (id, lon, lat) of open cases of a class in a box since a time."""
     with engine.connect() as conn:

@@ -1,6 +1,7 @@
 // The case drawer: one case's facts and its timeline, opened from the case list or a
 // click on the map; Esc or the close button shuts it.
 
+import { fetchAuthorized } from "../api";
 import { esc } from "../format";
 import { lang, pick } from "../i18n";
 import { notifyError } from "../notify";
@@ -20,7 +21,22 @@ const TEXT = {
   reported: { zh: "上报时间", en: "Reported" },
   due: { zh: "办理时限", en: "Due" },
   loadFailed: { zh: "案件加载失败", en: "Case failed to load" },
+  file: { zh: "附件", en: "Attachment" },
+  fileFailed: { zh: "附件打开失败", en: "Attachment failed to open" },
 };
+
+/** Fetch an uploaded file with the operator's token and open it in a new tab. */
+async function openAttachment(ref: string): Promise<void> {
+  const res = await fetchAuthorized(`/api/v1/operations/attachments/${encodeURIComponent(ref)}`);
+  if (!res.ok) {
+    notifyError(`${pick(TEXT.fileFailed)}: HTTP ${res.status}`);
+    return;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  opsHook().opened = ref;
+  window.open(url, "_blank", "noopener");
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 let current: { el: HTMLElement; abort: AbortController; offKey: () => void } | null = null;
 
@@ -45,6 +61,11 @@ function detailHtml(d: CaseDetail, nowMs: number, timeZone: string): string {
         <div class="ops-step-main"><b>${esc(r.action)}</b><span class="ops-step-status">${esc(r.transition)}</span></div>
         <div class="ops-step-actor">${esc(r.actor)}</div>
         ${r.note ? `<div class="ops-step-note">${esc(r.note)}</div>` : ""}
+        ${r.files
+          .map(
+            (f) => `<button type="button" class="btn btn-ghost ops-file" style="font-size:12px;padding:0 6px" data-file="${esc(f.ref)}" title="${esc(f.media_type)}">📎 ${esc(f.name || pick(TEXT.file))}</button>`,
+          )
+          .join("")}
       </li>`,
     )
     .join("");
@@ -104,6 +125,10 @@ export function openCaseDrawer(id: string, nowMs: number, timeZone: string): voi
       const title = el.querySelector(".ops-drawer-title");
       if (title) title.innerHTML = `${esc(answer.value.case.title)} <small>${esc(id)}</small>`;
       body.innerHTML = detailHtml(answer.value, nowMs, timeZone);
+      body.addEventListener("click", (e) => {
+        const btn = (e.target as HTMLElement).closest<HTMLElement>("[data-file]");
+        if (btn?.dataset.file) void openAttachment(btn.dataset.file);
+      });
     })
     .catch(() => undefined);
 }

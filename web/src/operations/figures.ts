@@ -69,3 +69,34 @@ export function overallOnTime(rows: readonly DeptKpi[]): number | null {
   const handled = rows.reduce((s, r) => s + r.handled, 0);
   return handled ? rows.reduce((s, r) => s + r.on_time, 0) / handled : null;
 }
+
+/** The workflow stages an open case passes through after dispatch, in order. */
+export const FLOW_STAGES = ["dispatched", "in_progress", "suspended", "handled", "verified"] as const;
+export type FlowStage = (typeof FLOW_STAGES)[number];
+
+export interface DeptFlow {
+  /** Departments, busiest first. */
+  departments: string[];
+  /** counts[stage][i]: the department i's open cases at that stage. */
+  counts: Record<FlowStage, number[]>;
+}
+
+/** Each department's business flow: where its open cases stand in the workflow. */
+export function flowByDepartment(cases: readonly Pick<CaseItem, "department_id" | "status">[], top = 8): DeptFlow {
+  const per = new Map<string, Record<FlowStage, number>>();
+  for (const c of cases) {
+    if (!c.department_id || !(FLOW_STAGES as readonly string[]).includes(c.status)) continue;
+    const row = per.get(c.department_id) ?? { dispatched: 0, in_progress: 0, suspended: 0, handled: 0, verified: 0 };
+    row[c.status as FlowStage] += 1;
+    per.set(c.department_id, row);
+  }
+  const total = (r: Record<FlowStage, number>): number => FLOW_STAGES.reduce((s, k) => s + r[k], 0);
+  const departments = [...per.entries()]
+    .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
+    .slice(0, top)
+    .map(([d]) => d);
+  const counts = Object.fromEntries(
+    FLOW_STAGES.map((s) => [s, departments.map((d) => per.get(d)?.[s] ?? 0)]),
+  ) as Record<FlowStage, number[]>;
+  return { departments, counts };
+}

@@ -11,11 +11,15 @@ export interface OpsHook {
   rendered: string[];
   /** Case id whose timeline is open, or null. */
   open: string | null;
+  /** Departments drawn in the business-flow tab. */
+  flow: string[];
+  /** The attachment ref last opened from a timeline, or absent. */
+  opened?: string;
 }
 
 /** The test hook's operations part (`window.__cockpit.operations`). */
 export function opsHook(): OpsHook {
   const h = hook() as ReturnType<typeof hook> & { operations?: OpsHook };
-  h.operations ??= { available: null, listed: [], rendered: [], open: null };
+  h.operations ??= { available: null, listed: [], rendered: [], open: null, flow: [] };
   return h.operations;
 }

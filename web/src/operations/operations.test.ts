@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { casesQuery } from "./client";
 import { caseColors, LATENESS_COLORS, lateness, STATUS_COLORS } from "./colors";
-import { gridHeat, kpisFromCases, overallOnTime } from "./figures";
+import { flowByDepartment, gridHeat, kpisFromCases, overallOnTime } from "./figures";
 import { formatWhen, timelineRows } from "./timeline";
 import type { CaseItem, CaseStep } from "./types";
 
@@ -98,5 +98,39 @@ describe("figures", () => {
     expect(casesQuery({ status: ["filed", "dispatched"], overdue: true, limit: 1 })).toBe(
       "status=filed&status=dispatched&overdue=true&limit=1",
     );
+  });
+});
+
+describe("business flow", () => {
+  it("counts each department's open cases by stage, busiest first", () => {
+    const flow = flowByDepartment([
+      item({ department_id: "transport", status: "dispatched" }),
+      item({ department_id: "transport", status: "in_progress" }),
+      item({ department_id: "transport", status: "in_progress" }),
+      item({ department_id: "urban-management", status: "handled" }),
+      item({ department_id: "urban-management", status: "closed" }),
+      item({ department_id: null, status: "reported" }),
+    ]);
+    expect(flow.departments).toEqual(["transport", "urban-management"]);
+    expect(flow.counts.in_progress).toEqual([2, 0]);
+    expect(flow.counts.dispatched).toEqual([1, 0]);
+    expect(flow.counts.handled).toEqual([0, 1]);
+    expect(flowByDepartment([]).departments).toEqual([]);
+  });
+});
+
+describe("timeline attachments", () => {
+  it("offers only files uploaded to the platform", () => {
+    const step = {
+      seq: 1, action: "handle", from_status: "in_progress", to_status: "handled", actor: "staff-1",
+      department_id: "transport", at: "2026-03-01T02:00:00Z", note: "done",
+      attachments: [
+        { ref: "att-0123456789abcdef0123456789abcdef", media_type: "image/jpeg", size: 10, name: "p.jpg" },
+        { ref: "https://img.example.cn/a.jpg", media_type: "text/uri-list", size: 1 },
+      ],
+    } as const;
+    const [row] = timelineRows([{ ...step, attachments: [...step.attachments] }], "zh", "Asia/Shanghai");
+    expect(row?.files.map((f) => f.name)).toEqual(["p.jpg"]);
+    expect(timelineRows([{ ...step, attachments: undefined }], "zh", "Asia/Shanghai")[0]?.files).toEqual([]);
   });
 });

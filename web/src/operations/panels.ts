@@ -1,6 +1,7 @@
-// The operations (一网统管) panel, two tabs: 「案件态势」 (legend, heat-map toggle, the
-// newest open cases; a click opens the case's timeline) and 「部门考核」 (per-department
-// on-time rate, handling time, reopen rate and satisfaction as an ECharts bar chart).
+// The operations (一网统管) panel, three tabs: 「案件态势」 (legend, heat-map toggle, the
+// newest open cases; a click opens the case's timeline), 「部门考核」 (per-department
+// on-time rate, handling time, reopen rate and satisfaction as an ECharts bar chart) and
+// 「业务流程」 (each department's open cases by workflow stage, see flow.ts).
 // Hidden while the API answers 403/404 or the operator lacks cases:read.
 
 import { mountChart, TOOLTIP_STYLE } from "../charts";
@@ -11,6 +12,7 @@ import { registerPanel } from "../panels/registry";
 import { COLORS } from "../theme";
 import { caseColors, LATENESS_COLORS, LATENESS_NAMES, STATUS_COLORS, STATUS_NAMES } from "./colors";
 import { openCaseDrawer } from "./drawer";
+import { renderFlow } from "./flow";
 import { opsHook } from "./hook";
 import { opsStoreFor, type OpsStore } from "./store";
 import { OPEN_STATUSES } from "./types";
@@ -19,6 +21,7 @@ import "../styles/operations.css";
 const TEXT = {
   cases: { zh: "案件态势", en: "Cases" },
   departments: { zh: "部门考核", en: "Departments" },
+  flow: { zh: "业务流程", en: "Business flow" },
   heat: { zh: "网格热力", en: "Grid heat map" },
   open: { zh: "在办", en: "open" },
   none: { zh: "暂无在办案件", en: "No open cases" },
@@ -201,7 +204,8 @@ function renderDepartments(el: HTMLElement, ctx: CockpitContext): void | (() => 
   };
 }
 
-type Tab = "cases" | "depts";
+type Tab = "cases" | "depts" | "flow";
+const TABS: Tab[] = ["cases", "depts", "flow"];
 // The tab chosen survives the panel's redraw on a language change.
 let currentTab: Tab = "cases";
 
@@ -211,9 +215,11 @@ function renderOperations(el: HTMLElement, ctx: CockpitContext): void | (() => v
     <div class="ops-tabs" role="tablist">
       <button type="button" role="tab" id="ops-tab-cases" aria-controls="ops-pane-cases" data-tab="cases">${esc(pick(TEXT.cases))}</button>
       <button type="button" role="tab" id="ops-tab-depts" aria-controls="ops-pane-depts" data-tab="depts">${esc(pick(TEXT.departments))}</button>
+      <button type="button" role="tab" id="ops-tab-flow" aria-controls="ops-pane-flow" data-tab="flow">${esc(pick(TEXT.flow))}</button>
     </div>
     <div class="ops-pane" role="tabpanel" id="ops-pane-cases" aria-labelledby="ops-tab-cases" data-pane="cases"></div>
-    <div class="ops-pane ops-pane-depts" role="tabpanel" id="ops-pane-depts" aria-labelledby="ops-tab-depts" data-pane="depts"></div>`;
+    <div class="ops-pane ops-pane-depts" role="tabpanel" id="ops-pane-depts" aria-labelledby="ops-tab-depts" data-pane="depts"></div>
+    <div class="ops-pane ops-pane-depts" role="tabpanel" id="ops-pane-flow" aria-labelledby="ops-tab-flow" data-pane="flow"></div>`;
   const tabs = [...el.querySelectorAll<HTMLButtonElement>("[data-tab]")];
   const panes = [...el.querySelectorAll<HTMLElement>("[data-pane]")];
   const show = (tab: Tab): void => {
@@ -225,18 +231,22 @@ function renderOperations(el: HTMLElement, ctx: CockpitContext): void | (() => v
     }
     for (const p of panes) p.hidden = p.dataset.pane !== tab;
   };
-  for (const b of tabs) b.addEventListener("click", () => show(b.dataset.tab === "depts" ? "depts" : "cases"));
+  const tabOf = (name: string | undefined): Tab => TABS.find((t) => t === name) ?? "cases";
+  for (const b of tabs) b.addEventListener("click", () => show(tabOf(b.dataset.tab)));
   el.querySelector(".ops-tabs")?.addEventListener("keydown", (e) => {
     const key = (e as KeyboardEvent).key;
     if (key !== "ArrowLeft" && key !== "ArrowRight") return;
-    const next: Tab = currentTab === "cases" ? "depts" : "cases";
+    const step = key === "ArrowRight" ? 1 : TABS.length - 1;
+    const next = TABS[(TABS.indexOf(currentTab) + step) % TABS.length] ?? "cases";
     show(next);
     tabs.find((b) => b.dataset.tab === next)?.focus();
   });
   show(currentTab);
-  const [casesPane, deptsPane] = panes;
-  if (!casesPane || !deptsPane) return;
+  const [casesPane, deptsPane, flowPane] = panes;
+  if (!casesPane || !deptsPane || !flowPane) return;
   const stops = [renderCases(casesPane, ctx), renderDepartments(deptsPane, ctx)];
+  const store = ctx.map ? opsStoreFor(ctx.map, ctx.me.permissions) : null;
+  if (store) stops.push(renderFlow(flowPane, store));
   return () => {
     for (const stop of stops) stop?.();
   };

@@ -3,7 +3,7 @@
 
 import type { Bilingual, Lang } from "../types";
 import { STATUS_NAMES } from "./colors";
-import type { CaseStep } from "./types";
+import type { CaseStep, StepAttachment } from "./types";
 
 export const ACTION_NAMES: Record<string, Bilingual> = {
   report: { zh: "上报", en: "Reported" },
@@ -39,6 +39,8 @@ export interface TimelineRow {
   transition: string;
   actor: string;
   note: string;
+  /** Files uploaded to the platform (refs "att-…"), to fetch with the caller's token. */
+  files: StepAttachment[];
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -86,6 +88,7 @@ export function timelineRows(steps: readonly CaseStep[], lang: Lang, timeZone: s
         transition,
         actor,
         note: s.note,
+        files: (s.attachments ?? []).filter((a) => a.ref.startsWith("att-")),
       };
     });
 }

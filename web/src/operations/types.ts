@@ -59,6 +59,15 @@ export interface CaseStep {
   department_id: string | null;
   at: string;
   note: string;
+  attachments?: StepAttachment[];
+}
+
+/** A file named by a step; refs starting "att-" were uploaded to the platform. */
+export interface StepAttachment {
+  ref: string;
+  media_type: string;
+  size: number;
+  name?: string | null;
 }
 
 export interface CaseDetail {
