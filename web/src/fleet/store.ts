@@ -14,7 +14,8 @@ import { classColor, parseVehicles, tweenPositions, type FleetAlert, type Vehicl
 import { Playback } from "./playback";
 
 export const VEHICLES_MS = 5_000;
-export const ALERTS_MS = 10_000;
+// Alerts: an in-memory read on the server; polled each second so a violation shows within one.
+export const ALERTS_MS = 1_000;
 export const ALERTS_MAX = 200;
 const SOURCE = "fleet-vehicles";
 const LAYER = "fleet-vehicles";

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter
 
 from opencitybrain.adapters.mqtt import MqttBatcher, MqttMessage, topic_device
 from opencitybrain.apps.fleet.api import router
-from opencitybrain.apps.fleet.demo import demo_fleet
+from opencitybrain.apps.fleet.demo import demo_feed, demo_fleet
+from opencitybrain.apps.fleet.directory import VehicleDirectory, enrich
 from opencitybrain.apps.fleet.engine import FleetEngine
+from opencitybrain.apps.fleet.feed import feed_forever
 from opencitybrain.apps.fleet.messages import decode_payloads
 from opencitybrain.apps.fleet.model import Fleet
 from opencitybrain.apps.fleet.publish import FleetPublisher
@@ -41,10 +44,14 @@ def position_topic_filter(tenant: str) -> str:
 class FleetApp:
     """Supervise key vehicles: HTTP and MQTT ingest, rules, alerts, Vehicle entities."""
 
-    def __init__(self, settings: FleetSettings | None = None) -> None:
+    def __init__(
+        self, settings: FleetSettings | None = None, directory: VehicleDirectory | None = None
+    ) -> None:
         self.settings = settings or FleetSettings()
+        self.directory = directory
         self.service: FleetService | None = None
         self.mqtt: MqttBatcher | None = None
+        self._feed: list[dict[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -59,7 +66,17 @@ class FleetApp:
     def _build(self, host: AppHost) -> FleetService:
         s = self.settings
         now = host.clock.now().timestamp()
-        vehicles, rules = demo_fleet(host.city, now) if s.demo_fleet else ([], RuleConfig())
+        if s.demo_fleet and s.live_feed:
+            feed = demo_feed(host.city, now)
+            vehicles, rules, self._feed = feed.vehicles, feed.rules, feed.messages
+        elif s.demo_fleet:
+            vehicles, rules = demo_fleet(host.city, now)
+        else:
+            vehicles, rules = [], RuleConfig()
+        directory = self.directory
+        if directory is None and VehicleDirectory in host.services:
+            directory = host.services.get(VehicleDirectory)  # type: ignore[type-abstract]
+        vehicles = enrich(vehicles, directory)
         engine = FleetEngine(Fleet(vehicles), rules, host.city.graph, host.city.projection)
         publisher = FleetPublisher(
             host.broker, host.bus, tenant=s.ngsi_tenant, vehicle_every_s=s.vehicle_entity_every_s
@@ -79,6 +96,9 @@ class FleetApp:
         await self.stop()
         service = self.service
         self._tasks.append(asyncio.create_task(service.run_ticks(self.settings.tick_s)))
+        if self._feed:
+            feed = feed_forever(service, self._feed, self.settings.feed_every_s)
+            self._tasks.append(asyncio.create_task(feed))
         if self.settings.mqtt_url:
             self.mqtt = MqttBatcher(
                 self.settings.mqtt_url,

@@ -7,7 +7,7 @@ whole-array numpy and shapely; Python loops run only per alert and per distinct 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import repeat
 
@@ -25,49 +25,20 @@ from opencitybrain.apps.fleet.messages import (
     repeats,
 )
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, Vehicle
+from opencitybrain.apps.fleet.outcome import Outcome
 from opencitybrain.apps.fleet.rules import RuleCode, RuleConfig, Severity
 from opencitybrain.apps.fleet.state import FleetState
 from opencitybrain.apps.fleet.zones import PermitIndex, ZoneIndex, minute_of_day_beijing
 from opencitybrain.geo.projection import LocalProjection
 from opencitybrain.geo.roadgraph import RoadGraph
 
-__all__ = ["FleetEngine", "Outcome"]
+__all__ = ["FleetEngine"]
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
 UNKNOWN = "fleet.unknown_vehicle"
 UNKNOWN_REASON = "未登记的车载终端 / no vehicle is registered for this device"
-
-
-@dataclass(eq=False)
-class Outcome:
-    """Say what one batch did: counts, quarantine, accepted points, alerts opened/closed.
-
-    ``points`` holds every accepted point (late ones too, for history); ``late`` marks
-    those older than their vehicle's last point, which did not drive state or rules.
-    """
-
-    received: int
-    accepted: int
-    duplicates: int
-    quarantined: list[Quarantined]
-    points: PositionBatch
-    slots: I64
-    late: NDArray[np.bool_]
-    opened: list[Alert] = field(default_factory=list)
-    closed: list[Alert] = field(default_factory=list)
-
-    def summary(self) -> dict[str, object]:
-        """Return the ingest answer: received, accepted, duplicates, quarantined."""
-        return {
-            "received": self.received,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "quarantined": [
-                {"index": q.index, "code": q.code, "reason": q.reason} for q in self.quarantined
-            ],
-        }
 
 
 def _utc(epoch_s: float) -> datetime:
@@ -235,8 +206,10 @@ class FleetEngine:
                 long_stop, slots, dwell / 60.0, r.dwell.max_stop_s / 60.0
             )
         self._close_offline(tr, out)
+        first_of_slot = np.full(self.state.size, -1, dtype=np.int64)
+        first_of_slot[tr.slot[tr.first]] = np.flatnonzero(tr.first)
         for rule, h in held.items():
-            self._alerts(rule, h, tr, out)
+            self._alerts(rule, h, tr, first_of_slot, out)
         self._remember(tr, stop_since, drive_since)
 
     def _speeding(self, tr: Track) -> Held:
@@ -250,35 +223,34 @@ class FleetEngine:
             over = (tr.speed > class_limit) | (tr.speed > road_limit + sp.road_tolerance_kmh)
         return Held.of_slots(over, tr.slot, tr.speed, np.fmin(class_limit, road_limit))
 
-    def _alerts(self, rule: RuleCode, h: Held, tr: Track, out: Outcome) -> None:
+    def _alerts(self, rule: RuleCode, h: Held, tr: Track, first_of_slot: I64, out: Outcome) -> None:
         zoned = rule is RuleCode.NO_GO_ZONE
         per = self.n_zones if zoned else 1
-        first_of_slot = np.full(self.state.size, -1, dtype=np.int64)
-        first_of_slot[tr.slot[tr.first]] = np.flatnonzero(tr.first)
         open_now = self.state.open[rule]
         tx = transitions(
             tr.first, tr.last, first_of_slot, h.point, h.key, self.state.open_keys(rule), per
         )
         if len(tx.close_point) == 0 and len(tx.open_pair) == 0:
             return
-        when = tr.t.tolist()
         pairs = tx.open_pair
         at = h.point[pairs]
         keys = h.key[pairs].tolist()
         values, limits = _nums(h.value[pairs]), _nums(h.limit[pairs])
         lons, lats, slots = tr.lon[at].tolist(), tr.lat[at].tolist(), tr.slot[at].tolist()
         # A key may open, close and open again within one batch: replay in time order.
+        # (Times only of the points that change something, not of the whole batch.)
+        close_t, open_t = tr.t[tx.close_point].tolist(), tr.t[at].tolist()
         events = sorted(
-            [(p, 0, k) for p, k in zip(tx.close_point.tolist(), tx.close_key.tolist(), strict=True)]
-            + [(p, 1, i) for i, p in enumerate(at.tolist())]
+            list(zip(tx.close_point.tolist(), repeat(0), tx.close_key.tolist(), close_t))
+            + list(zip(at.tolist(), repeat(1), range(len(open_t)), open_t))
         )
         severity = self._severity(rule)
         zones, vehicles = self.zones.zones, self.fleet.vehicles
-        for p, is_open, ref in events:
+        for _, is_open, ref, when in events:
             if not is_open:
                 closed = open_now.pop(ref, None)
                 if closed is not None:
-                    closed.closed_at = _utc(when[p])
+                    closed.closed_at = _utc(when)
                     out.closed.append(closed)
                 continue
             key = keys[ref]
@@ -286,14 +258,14 @@ class FleetEngine:
             zone = zones[key % per] if zoned else None
             subject = zone.id if zone else None
             alert = Alert(
-                id=alert_id(vehicle.device_id, rule, subject, when[p]),
+                id=alert_id(vehicle.device_id, rule, subject, when),
                 device_id=vehicle.device_id,
                 plate=vehicle.plate,
                 vclass=vehicle.vclass,
                 rule=rule,
                 subject=subject,
                 severity=zone.severity if zone else severity,
-                opened_at=_utc(when[p]),
+                opened_at=_utc(when),
                 lon=lons[ref],
                 lat=lats[ref],
                 value=values[ref],
@@ -328,15 +300,61 @@ class FleetEngine:
     # --- time-driven rules --------------------------------------------------------------
 
     def _close_offline(self, tr: Track, out: Outcome) -> None:
+        """Close offline alerts of terminals heard again; open-and-close missed silences.
+
+        A silence no tick saw (the points arrived in one batch, or a worker replays the
+        stream cut differently) is still one: the alert is opened at last report + max
+        silence and closed by the report ending it, with the same id a tick gives, so
+        the alerts do not depend on where batches or ticks fall.
+        """
         offline = self.state.open[RuleCode.TERMINAL_OFFLINE]
-        if not offline:
-            return
         present = np.flatnonzero(tr.first)
-        heard = present[np.isin(tr.slot[present], self.state.open_keys(RuleCode.TERMINAL_OFFLINE))]
-        for p in heard.tolist():
-            alert = offline.pop(int(tr.slot[p]))
+        heard: set[int] = set()
+        if offline:
+            keys = self.state.open_keys(RuleCode.TERMINAL_OFFLINE)
+            for p in present[np.isin(tr.slot[present], keys)].tolist():
+                alert = offline.pop(int(tr.slot[p]))
+                alert.closed_at = _utc(float(tr.t[p]))
+                out.closed.append(alert)
+                heard.add(p)
+        rule = self.rules.offline
+        if not rule.enabled:
+            return
+        st = self.state
+        was_on = np.empty(len(tr), dtype=np.bool_)
+        was_on[1:] = tr.on_duty[:-1]
+        was_on[present] = st.b("on_duty")[tr.slot[present]]
+        with np.errstate(invalid="ignore"):
+            gap = was_on & (tr.t - tr.prev_t > rule.max_silence_s)
+        for p in np.flatnonzero(gap).tolist():
+            if p in heard:
+                continue
+            slot = int(tr.slot[p])
+            first = bool(tr.first[p])
+            lon = float(st.f("last_lon")[slot]) if first else float(tr.lon[p - 1])
+            lat = float(st.f("last_lat")[slot]) if first else float(tr.lat[p - 1])
+            alert = self._offline_alert(slot, float(tr.prev_t[p]), lon, lat)
+            alert.value = (float(tr.t[p]) - float(tr.prev_t[p])) / 60.0
             alert.closed_at = _utc(float(tr.t[p]))
+            out.opened.append(alert)
             out.closed.append(alert)
+
+    def _offline_alert(self, slot: int, last_t: float, lon: float, lat: float) -> Alert:
+        rule = self.rules.offline
+        vehicle = self.fleet.vehicles[slot]
+        t = last_t + rule.max_silence_s
+        return Alert(
+            id=alert_id(vehicle.device_id, RuleCode.TERMINAL_OFFLINE, None, t),
+            device_id=vehicle.device_id,
+            plate=vehicle.plate,
+            vclass=vehicle.vclass,
+            rule=RuleCode.TERMINAL_OFFLINE,
+            severity=rule.severity,
+            opened_at=_utc(t),
+            lon=lon,
+            lat=lat,
+            limit=rule.max_silence_s / 60.0,
+        )
 
     def tick(self, now: float) -> list[Alert]:
         """Open offline alerts for on-duty terminals silent too long; return them."""
@@ -351,21 +369,11 @@ class FleetEngine:
         for slot in np.flatnonzero(silent).tolist():
             if slot in offline:
                 continue
-            vehicle = self.fleet.vehicles[slot]
-            t = float(st.f("last_t")[slot]) + rule.max_silence_s
-            alert = Alert(
-                id=alert_id(vehicle.device_id, RuleCode.TERMINAL_OFFLINE, None, t),
-                device_id=vehicle.device_id,
-                plate=vehicle.plate,
-                vclass=vehicle.vclass,
-                rule=RuleCode.TERMINAL_OFFLINE,
-                severity=rule.severity,
-                opened_at=_utc(t),
-                lon=float(st.f("last_lon")[slot]),
-                lat=float(st.f("last_lat")[slot]),
-                value=(now - float(st.f("last_t")[slot])) / 60.0,
-                limit=rule.max_silence_s / 60.0,
+            last_t = float(st.f("last_t")[slot])
+            alert = self._offline_alert(
+                slot, last_t, float(st.f("last_lon")[slot]), float(st.f("last_lat")[slot])
             )
+            alert.value = (now - last_t) / 60.0
             offline[slot] = alert
             opened.append(alert)
         return opened

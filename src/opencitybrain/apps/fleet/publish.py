@@ -18,8 +18,9 @@ import msgspec
 import numpy as np
 
 from opencitybrain.apps.fleet.alerts import Alert
-from opencitybrain.apps.fleet.engine import FleetEngine, Outcome
+from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.model import VehicleClass
+from opencitybrain.apps.fleet.outcome import Outcome
 from opencitybrain.apps.fleet.rules import CaseRule
 from opencitybrain.context.batch import batch_upsert
 from opencitybrain.context.batch_session import BatchResult

@@ -22,9 +22,10 @@ import msgspec.structs
 import numpy as np
 
 from opencitybrain.apps.fleet.alerts import Alert
-from opencitybrain.apps.fleet.engine import FleetEngine, Outcome
+from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.history import TrackPoint, TrackStore
 from opencitybrain.apps.fleet.messages import PositionBatch
+from opencitybrain.apps.fleet.outcome import Outcome
 from opencitybrain.apps.fleet.publish import FleetPublisher, vehicle_entities
 from opencitybrain.apps.fleet.rules import RuleCode, RuleConfig, decode_rules
 from opencitybrain.kernel.clock import Clock

@@ -25,3 +25,8 @@ class FleetSettings(BaseSettings):
         30.0, ge=0, description="a vehicle's NGSI-LD entity is rewritten at most this often"
     )
     demo_fleet: bool = Field(True, description="supervise the simulated demo fleet")
+    live_feed: bool = Field(
+        False,
+        description="stream the demo fleet and the Wuxi taxi replay (on in `citybrain demo`)",
+    )
+    feed_every_s: float = Field(5.0, gt=0, description="the live feed's step, clock seconds")

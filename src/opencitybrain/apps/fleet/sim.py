@@ -177,7 +177,7 @@ def _one(
     if vclass is VehicleClass.HAZMAT:
         permits = [Permit(f"HZ-{i}", corridors=[line], windows=[TimeWindow("00:00", "24:00")])]
     if vclass is VehicleClass.MUCK:
-        permits = [Permit(f"MK-{i}", sites=[square_ring(lon[-1], lat[-1], 150)])]
+        permits = [Permit(f"MK-{i}", sites=[square_ring(float(lon[-1]), float(lat[-1]), 150)])]
     seconds = 4.5 * 3600 if (vclass is VehicleClass.SCHOOL_BUS and guilty) else 3600.0
     kmh = np.minimum(kmh, CLASS_LIMITS_KMH[vclass] * 0.8)
     xs, ys, vs = d.drive(x, y, kmh, seconds)

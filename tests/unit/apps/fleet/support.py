@@ -7,8 +7,9 @@ from typing import Any
 
 import msgspec
 
-from opencitybrain.apps.fleet.engine import FleetEngine, Outcome
+from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.model import Fleet, Permit, Vehicle, VehicleClass
+from opencitybrain.apps.fleet.outcome import Outcome
 from opencitybrain.apps.fleet.rules import RuleConfig
 from opencitybrain.geo.projection import LocalProjection
 from opencitybrain.geo.roadgraph_build import graph_from_edges

@@ -131,3 +131,42 @@ def test_counts_always_add_up(msgs: list[dict[str, Any]], lines: bool) -> None:
     assert sorted(batch.index.tolist() + [q.index for q in batch.quarantined]) == list(
         range(len(msgs))
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["wgs84", "gcj02"]),
+            st.sampled_from(["on_duty", "off_duty"]),
+            st.sampled_from(["赣A12345", "赣AD54321", "京BF1234X", "赣AI1234"]),
+            st.floats(0, 120),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_batch_decodes_as_its_messages_one_by_one(
+    rows: list[tuple[str, str, str, float]],
+) -> None:
+    """The batch fast paths (one (crs, status) pair, plates seen before) change nothing."""
+    msgs = [
+        m(crs=c, status=s, plate=p, speed=v, time=1_795_132_800_000 - 1000 * i)
+        for i, (c, s, p, v) in enumerate(rows)
+    ]
+    whole = decode_positions(msgspec.json.encode(msgs), NOW)
+    alone = [decode_positions(msgspec.json.encode([x]), NOW) for x in msgs]
+    assert [q.code for q in whole.quarantined] == [q.code for b in alone for q in b.quarantined]
+    kept = [b for b in alone if len(b)]
+    for name in ("t", "lon", "lat", "speed", "on_duty"):
+        expected = np.concatenate([getattr(b, name) for b in kept]) if kept else np.array([])
+        np.testing.assert_array_equal(getattr(whole, name), expected)
+
+
+def test_a_json_line_holding_two_messages_is_refused_not_split() -> None:
+    good = msgspec.json.encode(m())
+    body = good + b"\n" + good[:-1] + b"}, " + msgspec.json.encode(m(device_id="D2"))
+    batch = decode_positions(body, NOW)
+    assert batch.received == 2
+    assert [q.code for q in batch.quarantined] == ["fleet.bad_message"]
+    assert list(batch.device) == ["D1"]
