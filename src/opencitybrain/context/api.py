@@ -119,6 +119,7 @@ async def query_entities(request: Request, ctx: ContextReader, svc: Broker) -> R
         id_pattern=p.get("idPattern"),
         attrs=opts["attrs"] or (),
         q=p.get("q"),
+        scope_q=p.get("scopeQ"),
         geo=parse_geoquery(
             p.get("georel"), p.get("geometry"), p.get("coordinates"), p.get("geoproperty")
         ),

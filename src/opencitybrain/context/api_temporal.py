@@ -167,6 +167,7 @@ async def query_temporal_entities(request: Request, ctx: ContextReader, svc: Bro
         id_pattern=p.get("idPattern"),
         attrs=csv_param(request, "attrs"),
         q=p.get("q"),
+        scope_q=p.get("scopeQ"),
         geo=parse_geoquery(
             p.get("georel"), p.get("geometry"), p.get("coordinates"), p.get("geoproperty")
         ),

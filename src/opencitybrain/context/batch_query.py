@@ -18,12 +18,15 @@ from opencitybrain.context.geoquery_input import GeoQuery, parse_geoq
 from opencitybrain.context.jsonld import CompiledContext
 from opencitybrain.context.model import Entity
 from opencitybrain.context.query import MAX_LIMIT, EntityQuery, QueryResult, check_paging
+from opencitybrain.context.scope_query import compile_scope_query
 
 # Answers one entity query for a tenant: the broker's (in-memory index) or the store's.
 Ask = Callable[[str, EntityQuery], QueryResult]
 
 _TYPE_OR = re.compile(r"[,|]")
-_IGNORED = frozenset({"type", "entities", "attrs", "q", "geoQ", "lang", "temporalQ", "csf"})
+_IGNORED = frozenset(
+    {"type", "entities", "attrs", "q", "geoQ", "lang", "scopeQ", "temporalQ", "csf"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class BatchQuery:
     q: str | None = None
     geo: GeoQuery | None = None
     lang: str | None = None
+    scope_q: str | None = None
 
 
 def _bad(member: str, zh: str, en: str) -> BadRequestData:
@@ -82,8 +86,6 @@ def parse_query_body(body: Any, context: CompiledContext) -> BatchQuery:
         raise BadRequestData("请求体必须是 Query 对象", "the body must be a Query object")
     if body.get("type") != "Query":
         raise _bad("type", '必须为 "Query"', 'must be "Query"')
-    if "scopeQ" in body:
-        raise OperationNotSupported("暂不支持 scopeQ", "scopeQ is not supported")
     unknown = sorted(k for k in body if k not in _IGNORED and k != "@context")
     if unknown:
         raise BadRequestData(f"未知的成员：{unknown}", f"unknown members {unknown}")
@@ -96,6 +98,11 @@ def parse_query_body(body: Any, context: CompiledContext) -> BatchQuery:
     lang = body.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise _bad("lang", "必须是字符串", "must be a string")
+    scope_q = body.get("scopeQ")
+    if scope_q is not None:
+        if not isinstance(scope_q, str):
+            raise _bad("scopeQ", "必须是字符串", "must be a string")
+        compile_scope_query(scope_q)  # BadRequestData now, not when the query runs
     return BatchQuery(
         context=context,
         selectors=tuple(_selector(s) for s in raw_entities),
@@ -103,11 +110,14 @@ def parse_query_body(body: Any, context: CompiledContext) -> BatchQuery:
         q=q or None,
         geo=parse_geoq(body["geoQ"]) if body.get("geoQ") is not None else None,
         lang=lang,
+        scope_q=scope_q,
     )
 
 
 def _queries(query: BatchQuery) -> list[EntityQuery]:
-    base = EntityQuery(context=query.context, attrs=query.attrs, q=query.q, geo=query.geo)
+    base = EntityQuery(
+        context=query.context, attrs=query.attrs, q=query.q, geo=query.geo, scope_q=query.scope_q
+    )
     selectors = query.selectors
     if not selectors:
         return [base]

@@ -21,13 +21,14 @@ import json
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from opencitybrain.context.model import Entity, from_doc
+from opencitybrain.context.notify_mqtt import MqttSender, is_mqtt, message, parse_endpoint
+from opencitybrain.context.notify_outbox import Notice, Outbox, notifier_info
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.subscription_match import Watch, change_reasons, compile_watch, payload
 from opencitybrain.context.subscription_store import Outcome, SubscriptionStore
@@ -40,26 +41,6 @@ PATTERN = "city.context.entity.>"
 # One member of the group gets each change, so several workers notify once, not N times.
 GROUP = "context-notifier"
 Key = tuple[str, str]  # (tenant, subscription id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Notice:
-    uri: str
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-    def joins(self, other: _Notice) -> bool:
-        """Tell whether ``other`` may ride in this notice's Notification."""
-        if self.body["triggerReason"] != other.body["triggerReason"]:
-            return False
-        return isinstance(self.body["data"], list) and isinstance(other.body["data"], list)
-
-
-@dataclass(slots=True)
-class _Outbox:
-    notices: deque[_Notice] = field(default_factory=deque)
-    task: asyncio.Task[None] | None = None
-    dropped: int = 0
 
 
 class Notifier:
@@ -80,6 +61,7 @@ class Notifier:
         cache_ttl_s: float = 30.0,
         tick_s: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        mqtt: MqttSender | None = None,
     ) -> None:
         self._entities = broker.store
         self._index = broker.index
@@ -95,11 +77,12 @@ class Notifier:
         self._flush_s = flush_s
         self._cache_ttl_s = cache_ttl_s
         self._transport = transport
+        self._mqtt = mqtt
         # Per tenant: when loaded (monotonic) and the compiled subscriptions.
         self._cache: dict[str, tuple[float, list[Watch]]] = {}
         self._generation: dict[str, int] = {}
         self._last_sent: dict[Key, datetime] = {}
-        self._outboxes: dict[Key, _Outbox] = {}
+        self._outboxes: dict[Key, Outbox] = {}
         self._results: dict[Key, list[Outcome]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._periodic: asyncio.Task[None] | None = None
@@ -154,6 +137,8 @@ class Notifier:
         await self._flush()
         if self._client is not None:
             await self._client.aclose()
+        if self._mqtt is not None:
+            await self._mqtt.close()  # its connections belong to this loop
         self._loop, self._bus_sub, self._client, self._slots = None, None, None, None
         self._outboxes.clear()
 
@@ -201,10 +186,15 @@ class Notifier:
         what = event.type.rsplit(".", 1)[-1]
         types = tuple(data.get("type") or ())
         now = self._clock.now()
+        # Events are matched asynchronously: a subscription activated or created after
+        # the change (a load of its new version racing with this event) must not see it.
         candidates = [
             w
             for w in await self._watches(tenant)
-            if w.interval is None and w.live(now) and w.selects(entity_id, types)
+            if w.interval is None
+            and w.live(now)
+            and w.covers(event.time)
+            and w.selects(entity_id, types)
         ]
         if not candidates:
             return
@@ -241,7 +231,7 @@ class Notifier:
             except Exception:
                 log.exception("subscription %s failed to match %s", watch.id, entity_id)
                 continue
-            self._post((watch.tenant, watch.id), _Notice(*notice))
+            self._post((watch.tenant, watch.id), Notice(*notice, notifier_info(watch)))
 
     # --- periodic notifications ---------------------------------------------------------
 
@@ -276,7 +266,7 @@ class Notifier:
                 entities = await asyncio.to_thread(self._periodic_entities, watch)
                 for entity in entities:
                     notice = payload(watch, entity, "timeInterval", now, self._resolver)
-                    self._post(key, _Notice(*notice))
+                    self._post(key, Notice(*notice, notifier_info(watch)))
                 sent += 1
         return sent
 
@@ -302,10 +292,10 @@ class Notifier:
 
     # --- delivery -----------------------------------------------------------------------
 
-    def _post(self, key: Key, notice: _Notice) -> None:
+    def _post(self, key: Key, notice: Notice) -> None:
         box = self._outboxes.get(key)
         if box is None:
-            box = self._outboxes[key] = _Outbox()
+            box = self._outboxes[key] = Outbox()
             box.task = asyncio.create_task(self._drain(key, box), name=f"notify:{key[1]}")
         if len(box.notices) >= self._backlog:
             if not box.dropped:
@@ -314,17 +304,20 @@ class Notifier:
             return
         box.notices.append(notice)
 
-    async def _drain(self, key: Key, box: _Outbox) -> None:
+    async def _drain(self, key: Key, box: Outbox) -> None:
         try:
             while box.notices:
                 first = box.notices.popleft()
                 body = first.body
                 if isinstance(body["data"], list):
                     body = {**body, "data": self._join(first, box.notices)}
-                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
                 assert self._slots is not None
                 async with self._slots:
-                    ok = await self._send(first.uri, raw, first.headers)
+                    if is_mqtt(first.uri):
+                        ok = await self._publish(first, message(body, first.headers))
+                    else:
+                        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+                        ok = await self._send(first.uri, raw.encode(), first.headers)
                 self._record(key, (self._clock.now(), ok))
         except Exception:
             log.exception("notifying for subscription %s failed", key[1])
@@ -334,7 +327,7 @@ class Notifier:
             if self._outboxes.get(key) is box:
                 del self._outboxes[key]
 
-    def _join(self, first: _Notice, queued: deque[_Notice]) -> list[Any]:
+    def _join(self, first: Notice, queued: deque[Notice]) -> list[Any]:
         """Return the entities of ``first`` and of the queued notices that may join it."""
         data = list(first.body["data"])
         last = {e.get("id"): e for e in data}
@@ -359,6 +352,18 @@ class Notifier:
                     return False  # the receiver refuses it; asking again will not help
             except httpx.HTTPError as exc:
                 log.info("notification to %s failed: %r", uri, exc)
+            if attempt + 1 < self._attempts:
+                await self._pause(self._backoff_s * 2**attempt)
+        return False
+
+    async def _publish(self, notice: Notice, payload: bytes) -> bool:
+        if self._mqtt is None:
+            log.warning("no MQTT sender wired; notification to %s not sent", notice.uri)
+            return False
+        endpoint = parse_endpoint(notice.uri, dict(notice.info))
+        for attempt in range(self._attempts):
+            if await self._mqtt.publish(endpoint, payload):
+                return True
             if attempt + 1 < self._attempts:
                 await self._pause(self._backoff_s * 2**attempt)
         return False

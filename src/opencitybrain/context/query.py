@@ -7,7 +7,7 @@ candidates in batches. Results are in id order, so paging with offset is stable.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from opencitybrain.context.jsonld import CompiledContext
 from opencitybrain.context.model import Entity, from_doc
 from opencitybrain.context.query_eval import compile_query
 from opencitybrain.context.query_parser import parse_query
+from opencitybrain.context.scope_query import scope_filter
 from opencitybrain.context.store import EntityStore
 
 DEFAULT_LIMIT = 20
@@ -39,6 +40,7 @@ class EntityQuery:
     attrs: Sequence[str] = ()
     q: str | None = None
     geo: GeoQuery | None = None
+    scope_q: str | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     count: bool = False
@@ -81,6 +83,15 @@ def _check_id_pattern(pattern: str | None) -> None:
         ) from exc
 
 
+def _predicate(query: EntityQuery) -> Callable[[Entity], bool] | None:
+    """Return the test of ``q`` and ``scopeQ`` together (None when neither is asked)."""
+    q = compile_query(parse_query(query.q), query.context.expand) if query.q else None
+    scoped = scope_filter(query.scope_q)
+    if q is None or scoped is None:
+        return q or scoped
+    return lambda e: scoped(e) and q(e)
+
+
 def run_query(store: EntityStore, tenant: str, query: EntityQuery) -> QueryResult:
     """Return the page of entities the query asks for."""
     check_paging(query.limit, query.offset)
@@ -88,7 +99,7 @@ def run_query(store: EntityStore, tenant: str, query: EntityQuery) -> QueryResul
     types = [ctx.expand(t) for t in query.types] or None
     ids = list(query.ids) or None
     _check_id_pattern(query.id_pattern)
-    predicate = compile_query(parse_query(query.q), ctx.expand) if query.q else None
+    predicate = _predicate(query)
     wanted_attrs = [ctx.expand(a) for a in query.attrs]
     filtered = predicate is not None or query.geo is not None or bool(wanted_attrs)
 
@@ -162,8 +173,8 @@ def run_indexed_query(index: EntityIndex, tenant: str, query: EntityQuery) -> Qu
     wanted_attrs = [ctx.expand(a) for a in query.attrs]
     if wanted_attrs:
         entities = [e for e in entities if any(a in e.attrs for a in wanted_attrs)]
-    if query.q:
-        predicate = compile_query(parse_query(query.q), ctx.expand)
+    predicate = _predicate(query)
+    if predicate is not None:
         if query.count:
             entities = [e for e in entities if predicate(e)]
         else:

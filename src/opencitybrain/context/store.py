@@ -142,9 +142,21 @@ class EntityStore(Protocol):
         ...
 
     def delete_history(
-        self, tenant: str, entity_id: str, attrs: Sequence[str] | None = None
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: Sequence[str] | None = None,
+        dataset_id: str | None = None,
     ) -> int:
-        """Delete an entity's history (of some attributes only); return rows deleted."""
+        """Delete an entity's history (of some attributes, one dataset); return rows deleted."""
+        ...
+
+    def replace_instance(self, tenant: str, record: HistoryRecord, seq: int) -> bool:
+        """Replace one stored instance of the record's attribute; False if there is none."""
+        ...
+
+    def delete_instance(self, tenant: str, entity_id: str, attr: str, seq: int) -> bool:
+        """Delete one stored instance of an attribute; False if there is none."""
         ...
 
     def prune_history(self, tenant: str | None, older_than: datetime) -> int:

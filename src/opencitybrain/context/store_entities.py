@@ -106,7 +106,7 @@ class SqlEntityWrites(SqlBase):
         for part in chunks(ids, IN_CHUNK):  # SQLite before 3.32 binds at most 999 values
             stmt = (
                 sa.select(_E.id, self._json_text(_E.types), _E.doc["createdAt"].as_string())
-                .where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                .where(self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part))
                 .with_for_update()
             )
             found.update((r[0], _Stored(decode(r[1]), r[2])) for r in conn.execute(stmt).all())
@@ -193,7 +193,7 @@ class SqlEntityWrites(SqlBase):
                 if retyped:
                     conn.execute(
                         sa.delete(entity_types).where(
-                            _T.tenant == tenant, self._in_keys(_T.entity_id, retyped)
+                            self._is_tenant(_T.tenant, tenant), self._in_keys(_T.entity_id, retyped)
                         )
                     )
                 self._bulk_insert(
@@ -317,13 +317,13 @@ class SqlEntityWrites(SqlBase):
             for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
                 gone = conn.execute(
                     sa.delete(entities)
-                    .where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                    .where(self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part))
                     .returning(_E.id)
                 )
                 deleted.update(gone.scalars())
                 conn.execute(
                     sa.delete(entity_types).where(
-                        _T.tenant == tenant, self._in_keys(_T.entity_id, part)
+                        self._is_tenant(_T.tenant, tenant), self._in_keys(_T.entity_id, part)
                     )
                 )
         return deleted

@@ -63,6 +63,22 @@ class StoredContext:
     created_at: datetime
 
 
+INSTANCE_PREFIX = "urn:ngsi-ld:attribute-instance:"
+
+
+def instance_id(seq: int) -> str:
+    """Return the instanceId of the stored instance numbered ``seq``."""
+    return f"{INSTANCE_PREFIX}{seq}"
+
+
+def instance_seq(text: str) -> int | None:
+    """Return the stored instance number an instanceId names (None: not one of ours)."""
+    number = text.removeprefix(INSTANCE_PREFIX)
+    if number == text or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)
+
+
 def _bad_query(zh: str, en: str) -> InvalidInput:
     return InvalidInput("ngsi.bad_temporal_query", zh, en)
 
@@ -148,7 +164,7 @@ class SqlHistory(SqlBase):
             conds.append(_H.attr.in_(attrs))
         text = self._json_text(_H.instance)
         if last_n is None:
-            stmt = sa.select(_H.attr, text).where(*conds).order_by(_H.attr, order, _H.seq)
+            stmt = sa.select(_H.attr, text, _H.seq).where(*conds).order_by(_H.attr, order, _H.seq)
         else:
             rank = sa.func.row_number().over(
                 partition_by=_H.attr, order_by=(order.desc(), _H.seq.desc())
@@ -165,28 +181,65 @@ class SqlHistory(SqlBase):
                 .subquery()
             )
             stmt = (
-                sa.select(inner.c.attr, inner.c.instance)
+                sa.select(inner.c.attr, inner.c.instance, inner.c.seq)
                 .where(inner.c.rank <= last_n)
                 .order_by(inner.c.attr, inner.c.moment, inner.c.seq)
             )
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).all()
         out: dict[str, list[Doc]] = {}
-        for attr, instance in zip(
-            (r[0] for r in rows), decode_all([r[1] for r in rows]), strict=True
-        ):
+        for (attr, _, seq), instance in zip(rows, decode_all([r[1] for r in rows]), strict=True):
+            instance["instanceId"] = instance_id(seq)
             out.setdefault(attr, []).append(instance)
         return out
 
     def delete_history(
-        self, tenant: str, entity_id: str, attrs: Sequence[str] | None = None
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: Sequence[str] | None = None,
+        dataset_id: str | None = None,
     ) -> int:
-        """Delete an entity's history (of some attributes only); return rows deleted."""
+        """Delete an entity's history (of some attributes, one dataset); return rows deleted."""
         stmt = sa.delete(attribute_history).where(_H.tenant == tenant, _H.entity_id == entity_id)
         if attrs is not None:
             stmt = stmt.where(_H.attr.in_(attrs))
+        if dataset_id is not None:
+            stmt = stmt.where(_H.dataset_id == dataset_id)
         with self._engine.begin() as conn:
             return int(conn.execute(stmt).rowcount)
+
+    def replace_instance(self, tenant: str, record: HistoryRecord, seq: int) -> bool:
+        """Replace one stored instance of the record's attribute; False if there is none."""
+        row = history_rows(tenant, [record])[0]
+        stmt = (
+            sa.update(attribute_history)
+            .where(*self._instance_key(tenant, record.entity_id, record.attr, seq))
+            .values(
+                dataset_id=row["dataset_id"],
+                observed_at=row["observed_at"],
+                instance=self._json_param("instance"),
+            )
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(stmt, {"instance": row["instance"]}).rowcount == 1
+
+    def delete_instance(self, tenant: str, entity_id: str, attr: str, seq: int) -> bool:
+        """Delete one stored instance of an attribute; False if there is none."""
+        stmt = sa.delete(attribute_history).where(*self._instance_key(tenant, entity_id, attr, seq))
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    @staticmethod
+    def _instance_key(
+        tenant: str, entity_id: str, attr: str, seq: int
+    ) -> list[sa.ColumnElement[bool]]:
+        return [
+            _H.seq == seq,
+            _H.tenant == tenant,
+            _H.entity_id == entity_id,
+            _H.attr == attr,
+        ]
 
     def prune_history(self, tenant: str | None, older_than: datetime) -> int:
         """Delete instances recorded before ``older_than`` (all tenants if None)."""

@@ -40,7 +40,7 @@ class SqlEntityReads(SqlBase):
         with self._engine.connect() as conn:
             for part in chunks(wanted, IN_CHUNK):
                 stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                    _E.tenant == tenant, self._in_keys(_E.id, part)
+                    self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
                 )
                 for row in conn.execute(stmt):
                     found_ids.append(row[0])
@@ -52,6 +52,8 @@ class SqlEntityReads(SqlBase):
         found: set[str] = set()
         with self._engine.connect() as conn:
             for part in chunks(list(dict.fromkeys(ids)), IN_CHUNK):
-                stmt = sa.select(_E.id).where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                stmt = sa.select(_E.id).where(
+                    self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
+                )
                 found.update(conn.execute(stmt).scalars())
         return found

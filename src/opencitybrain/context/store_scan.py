@@ -181,7 +181,7 @@ class SqlEntityScans(SqlBase):
         texts: dict[str, Any] = {}
         for part in chunks(ids, IN_CHUNK):
             stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                _E.tenant == tenant, self._in_keys(_E.id, part)
+                self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
             )
             texts.update((row[0], row[1]) for row in conn.execute(stmt))
         return decode_all([texts[i] for i in ids if i in texts])
@@ -267,13 +267,17 @@ class SqlEntityScans(SqlBase):
         found: list[str] = []
         for part in chunks(candidates, IN_CHUNK):
             if types is None:
-                stmt = sa.select(_E.id).where(_E.tenant == tenant, self._in_keys(_E.id, part))
+                stmt = sa.select(_E.id).where(
+                    self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
+                )
             else:
                 stmt = (
                     sa.select(_T.entity_id)
                     .distinct()
                     .where(
-                        _T.tenant == tenant, _T.type.in_(types), self._in_keys(_T.entity_id, part)
+                        self._is_tenant(_T.tenant, tenant),
+                        _T.type.in_(types),
+                        self._in_keys(_T.entity_id, part),
                     )
                 )
             found += conn.execute(stmt).scalars()

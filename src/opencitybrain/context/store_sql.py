@@ -118,6 +118,21 @@ class SqlBase:
         param = sa.bindparam(name, type_=sa.Text)
         return sa.cast(param, postgresql.JSONB) if self._pg else param
 
+    def _is_tenant(self, column: sa.ColumnElement[str], tenant: str) -> sa.ColumnElement[bool]:
+        """Return ``column = tenant`` in a form PostgreSQL plans without the tenant's value.
+
+        The planner reads a constant tenant against the table's statistics; a tenant that
+        was empty at the last ANALYZE (a batch just filling it) is estimated at one row,
+        and each key lookup then walked every row of the tenant: 170 entities/s for 60,000
+        upserted into a second tenant, quadratic in the batch. Behind a scalar subquery the
+        value is unknown at planning time, so the estimate is an average tenant's size
+        and keys are looked up by the primary key.
+        """
+        if not self._pg:
+            return column == tenant
+        hidden = sa.select(sa.cast(sa.bindparam(None, tenant, type_=sa.Text), sa.Text))
+        return column == hidden.scalar_subquery()
+
     def _in_keys(
         self, column: sa.ColumnElement[str], keys: Sequence[str]
     ) -> sa.ColumnElement[bool]:

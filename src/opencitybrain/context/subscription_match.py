@@ -38,6 +38,7 @@ from opencitybrain.context.representation import (
     render_entity,
     render_geojson,
 )
+from opencitybrain.context.scope_query import scope_filter
 from opencitybrain.kernel.ids import new_id
 
 Reason = tuple[str, str | None]  # (trigger, attribute IRI or None)
@@ -89,10 +90,17 @@ class Watch:
     notification: Doc
     lang: str | None = None
     interval: float | None = None  # timeInterval: periodic notifications, no change ones
+    # When the subscription was last written (created, activated, changed): changes
+    # made before then are not its to notify, however late they are matched.
+    since: datetime | None = None
 
     def live(self, now: datetime) -> bool:
         """Tell whether the subscription is active and unexpired at ``now``."""
         return self.active and (self.expires is None or now < self.expires)
+
+    def covers(self, changed_at: datetime | None) -> bool:
+        """Tell whether a change made at ``changed_at`` falls in this version's watch."""
+        return changed_at is None or self.since is None or changed_at >= self.since
 
     def selects(self, entity_id: str, types: Sequence[str]) -> bool:
         """Tell whether the subscription is about this entity at all."""
@@ -125,6 +133,15 @@ class Watch:
         return kind
 
 
+def _filters(doc: Doc, ctx: CompiledContext) -> Callable[[Entity], bool] | None:
+    """Return the subscription's ``q`` and ``scopeQ`` as one test (None: neither)."""
+    q = compile_query(parse_query(doc["q"]), ctx.expand) if "q" in doc else None
+    scoped = scope_filter(doc.get("scopeQ"))
+    if q is None or scoped is None:
+        return q or scoped
+    return lambda entity: scoped(entity) and q(entity)
+
+
 def compile_watch(tenant: str, doc: Doc, resolver: ContextResolver) -> Watch:
     """Compile a stored subscription for matching."""
     query_ctx = resolver.compile(doc.get("@context"))
@@ -145,7 +162,7 @@ def compile_watch(tenant: str, doc: Doc, resolver: ContextResolver) -> Watch:
         selectors=selectors,
         watched=frozenset(doc["watchedAttributes"]) if "watchedAttributes" in doc else None,
         triggers=frozenset(doc.get("notificationTrigger", ())),
-        q=compile_query(parse_query(doc["q"]), query_ctx.expand) if "q" in doc else None,
+        q=_filters(doc, query_ctx),
         geo=compile_geoquery(parse_geoq(doc["geoQ"]), query_ctx.expand) if "geoQ" in doc else None,
         active=bool(doc.get("isActive", True)),
         expires=parse_datetime(doc["expiresAt"]) if "expiresAt" in doc else None,
@@ -155,6 +172,7 @@ def compile_watch(tenant: str, doc: Doc, resolver: ContextResolver) -> Watch:
         notification=notification,
         lang=doc.get("lang"),
         interval=float(doc["timeInterval"]) if "timeInterval" in doc else None,
+        since=parse_datetime(doc["modifiedAt"]) if doc.get("modifiedAt") else None,
     )
 
 

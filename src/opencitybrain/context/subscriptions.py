@@ -9,7 +9,7 @@ either of them brings its own @context along. Timestamps are ISO-8601 UTC string
 Periodic notifications (``timeInterval``, in seconds of the city clock) send the current
 state of every matching entity once per interval and nothing on changes; with several
 workers, one of them claims each interval in the store. Not supported, answered with
-OperationNotSupported: ``temporalQ``, ``scopeQ`` and ``csf``. An entity
+OperationNotSupported: ``temporalQ`` and ``csf``. An entity
 selector's ``type`` may list several types (``A,B`` or ``A|B``, any of them).
 """
 
@@ -27,8 +27,11 @@ from opencitybrain.context.errors import BadRequestData, OperationNotSupported
 from opencitybrain.context.geoquery_input import parse_geoq
 from opencitybrain.context.jsonld import CompiledContext, ContextResolver
 from opencitybrain.context.model import format_datetime, parse_datetime
+from opencitybrain.context.notify_mqtt import SCHEMES as MQTT_SCHEMES
+from opencitybrain.context.notify_mqtt import endpoint_problem
 from opencitybrain.context.query_parser import parse_query
 from opencitybrain.context.representation import context_value
+from opencitybrain.context.scope_query import compile_scope_query
 from opencitybrain.context.subscription_store import STATUS_MEMBERS
 from opencitybrain.kernel.ids import new_id
 
@@ -41,7 +44,7 @@ TRIGGERS = tuple(
 DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
 FORMATS = ("normalized", "keyValues", "simplified", "concise")
 ACCEPTS = ("application/json", "application/ld+json", "application/geo+json")
-UNSUPPORTED = ("temporalQ", "scopeQ", "csf")
+UNSUPPORTED = ("temporalQ", "csf")
 # Members a client may send but the broker sets itself; ignored on input.
 READ_ONLY = frozenset({"status", "createdAt", "modifiedAt", "@context"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -135,6 +138,12 @@ def _q(value: Any, ctx: CompiledContext) -> str:
     return str(value)
 
 
+def _scope_q(value: Any, ctx: CompiledContext) -> str:
+    text = _text("scopeQ", value)
+    compile_scope_query(text)  # BadRequestData naming scopeQ
+    return text
+
+
 def _geoq(value: Any, ctx: CompiledContext) -> Doc:
     if not isinstance(value, dict):
         bad("geoQ", "须为对象", "must be an object")
@@ -180,14 +189,24 @@ def _endpoint(value: Any) -> Doc:
         bad("notification.endpoint", f"未知成员 {sorted(unknown)}", f"unknown {sorted(unknown)}")
     uri = _text("notification.endpoint.uri", value.get("uri"))
     parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in uri):
-        bad("notification.endpoint.uri", "须为 http(s) URL", "must be an http(s) URL")
+    if parts.scheme not in ("http", "https", *MQTT_SCHEMES) or any(c.isspace() for c in uri):
+        bad(
+            "notification.endpoint.uri",
+            "须为 http(s) 或 mqtt(s) URL",
+            "must be an http(s) or mqtt(s) URL",
+        )
+    if not parts.hostname:
+        bad("notification.endpoint.uri", "须含主机名", "must name a host")
     out: Doc = {"uri": uri, "accept": value.get("accept", "application/json")}
     if out["accept"] not in ACCEPTS:
         bad("notification.endpoint.accept", f"须为 {ACCEPTS} 之一", f"must be one of {ACCEPTS}")
     for member in ("receiverInfo", "notifierInfo"):
         if member in value:
             out[member] = _key_values(f"notification.endpoint.{member}", value[member])
+    if parts.scheme in MQTT_SCHEMES:
+        info = {p["key"]: p["value"] for p in out.get("notifierInfo", ())}
+        if (problem := endpoint_problem(uri, info)) is not None:
+            bad("notification.endpoint", f"MQTT 端点无效：{problem}", f"MQTT endpoint {problem}")
     for member in ("timeout", "cooldown"):  # accepted; deliveries use the broker's own
         if member in value:
             out[member] = _seconds(f"notification.endpoint.{member}", value[member])
@@ -228,6 +247,7 @@ _MEMBERS: dict[str, Callable[[Any, CompiledContext], Any]] = {
     "watchedAttributes": lambda v, ctx: _names("watchedAttributes", v, ctx),
     "notificationTrigger": _triggers,
     "q": _q,
+    "scopeQ": _scope_q,
     "geoQ": _geoq,
     "isActive": lambda v, _: _bool("isActive", v),
     "throttling": lambda v, _: _seconds("throttling", v),

@@ -225,7 +225,7 @@ def _instance(doc: Doc, ctx: CompiledContext, concise: bool, sys_attrs: bool) ->
     out: dict[str, Any] = {} if concise else {"type": kind.value}
     value = doc.get("value")
     out[VALUE_MEMBER[kind]] = _vocab(value, ctx) if kind is AttrKind.VOCAB_PROPERTY else value
-    for member in ("observedAt", "unitCode", "datasetId"):
+    for member in ("observedAt", "unitCode", "datasetId", "instanceId"):
         if member in doc:
             out[member] = doc[member]
     if doc.get("objectType"):

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import random
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
+# Ids must not collide, but they are not secrets (secrets come from new_secret). A
+# generator seeded from the OS, reseeded in every forked child, serves them: os.urandom
+# is a system call that lets other threads take the interpreter on each id (measured: a
+# PATCH makes two ids, and each handed the group-commit writer its whole time slice).
+_rng = random.Random()  # noqa: S311 - uniqueness, not secrecy
+os.register_at_fork(after_in_child=_rng.seed)
 
 
 def new_id() -> str:
     """Return a new ULID-style id: 48-bit millisecond time + 80 random bits, 26 chars."""
     # Wall time only orders ids; it is not domain time, so no Clock here.
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")  # noqa: TID251
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    value = (int(time.time() * 1000) << 80) | _rng.getrandbits(80)  # noqa: TID251
+    return encode_id(value)
+
+
+def encode_id(value: int) -> str:
+    """Return a 128-bit number as 26 Crockford base32 characters, most significant first."""
+    # 26 characters hold 130 bits: the number, shifted 6 bits up in 17 bytes, puts its
+    # 130 bits (two leading zeros) in the first 26 characters of standard base32, which
+    # a table maps to Crockford's alphabet. About ten times the speed of a digit loop.
+    return base64.b32encode((value << 6).to_bytes(17, "big"))[:26].translate(_CROCKFORD).decode()
 
 
 def new_secret(nbytes: int = 32) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,3 +210,21 @@ async def test_periodic_subscriptions_send_current_state_once_per_interval(
         ("urn:ngsi-ld:Spot:1", 5),
         ("urn:ngsi-ld:Spot:2", 7),
     ]
+
+
+async def test_a_change_matched_late_is_not_sent_to_a_subscription_newer_than_it(
+    rig: Callable[..., Rig],
+) -> None:
+    # Events are matched asynchronously. A change announced before a subscription was
+    # created (or activated) but matched after must not reach it: it watches from then on.
+    r = rig()
+    await r.notifier.start(r.bus)
+    await r.change(3, 0)  # announced: queued, not matched yet (nothing has yielded)
+    time.sleep(0.002)  # noqa: ASYNC251 - clock time passes, the notifier must not run
+    r.subscribe()  # the subscription is newer than the change
+    await r.bus.drain()  # now the change is matched, against the new subscription
+    await r.change(3, 1)  # the control: a change after the subscription
+    await r.bus.drain()
+    await r.notifier.idle()
+    values = [e["count"]["value"] for b in r.bodies() for e in b["data"]]
+    assert values == [1]

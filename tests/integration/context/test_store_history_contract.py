@@ -55,11 +55,19 @@ def values(got: dict[str, list[dict[str, Any]]], attr: str = SPEED) -> list[Any]
     return [inst["value"] for inst in got.get(attr, [])]
 
 
+def bare(instance: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored instance without the instanceId the store gives it."""
+    return {k: v for k, v in instance.items() if k != "instanceId"}
+
+
 def test_history_is_oldest_first_by_observation(store: SqlEntityStore) -> None:
     got = store.history("", CAR)
     assert values(got) == list(range(10))
     assert values(got, FUEL) == [50, 51, 52]  # no observedAt: ordered by recording
-    assert got[SPEED][3] == speed(3)
+    assert bare(got[SPEED][3]) == speed(3)
+    ids = [i["instanceId"] for i in got[SPEED] + got[FUEL]]
+    assert len(set(ids)) == len(ids)  # every stored instance is named, once
+    assert all(i.startswith("urn:ngsi-ld:attribute-instance:") for i in ids)
     by_recording = store.history("", CAR, time_property="modifiedAt")
     assert values(by_recording) == list(range(9, -1, -1))
 
@@ -114,7 +122,7 @@ def test_last_n_keeps_the_latest_per_attribute(store: SqlEntityStore) -> None:
 def test_dataset_instances_are_kept_apart(store: SqlEntityStore) -> None:
     store.append_history("", [HistoryRecord.of(CAR, SPEED, speed(20, dataset="urn:gps"), T0)])
     got = store.history("", CAR, timerel="after", time_at=minute(15))
-    assert got[SPEED] == [speed(20, dataset="urn:gps")]
+    assert [bare(i) for i in got[SPEED]] == [speed(20, dataset="urn:gps")]
     record = HistoryRecord.of(CAR, SPEED, speed(1, observed=False, dataset="urn:d"), T0)
     assert (record.dataset_id, record.observed_at) == ("urn:d", None)
 

@@ -365,3 +365,34 @@ def test_failing_receiver_is_recorded(
     assert notification["lastFailure"] == notification["lastNotification"]
     assert "lastSuccess" not in notification
     assert time.monotonic() - started < 3  # four attempts, backoff in x60 clock time
+
+
+def test_scope_query_selects_the_notified_entities(
+    client: TestClient, h: dict, jh: dict, receiver: Receiver, subscribe: Subscribe
+) -> None:
+    sub_id = subscribe("scoped", scopeQ="/Nanchang/Donghu/#")
+    shown = client.get(f"/ngsi-ld/v1/subscriptions/{sub_id}", headers=jh).json()
+    assert shown["scopeQ"] == "/Nanchang/Donghu/#"
+    made = []
+    for n, scope in ((40, "/Nanchang/Donghu/Bayi"), (41, "/Nanchang/Xihu")):
+        body = {**spot(n), "scope": scope}
+        client.delete(f"/ngsi-ld/v1/entities/{body['id']}", headers=h)
+        res = client.post("/ngsi-ld/v1/entities", json=body, headers=h)
+        assert res.status_code == 201, res.text
+        made.append(str(body["id"]))
+    for spot_id in made:
+        set_status(client, jh, spot_id, "occupied")
+    sentinel = new_spot(client, h, 42)  # unscoped: not notified either
+    set_status(client, jh, sentinel, "occupied")
+    receiver.wait("/scoped", 2)
+    time.sleep(0.3)  # any wrongly matched change would have arrived by now
+    assert {e["id"] for e in receiver.at("/scoped")} == {made[0]}
+    bad = {
+        "type": "Subscription",
+        "entities": [{"type": "ParkingSpot"}],
+        "scopeQ": "/a/#/b",
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/x"}},
+    }
+    res = client.post("/ngsi-ld/v1/subscriptions", json=bad, headers=jh)
+    assert res.status_code == 400
+    assert "scopeQ" in res.text
