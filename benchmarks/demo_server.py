@@ -20,6 +20,7 @@ def main() -> None:
     """Build the demo city in DIR (database DB_URL if given) and serve it on 127.0.0.1:PORT."""
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     city = build_demo_city(data_dir, sys.argv[3] if len(sys.argv) > 3 else None)
+    city.platform.freeze_heap = True  # as `citybrain serve` does
     config = uvicorn.Config(
         city.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
     )

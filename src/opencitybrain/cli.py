@@ -4,41 +4,53 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
+import os
 from pathlib import Path
 from typing import Annotated
 
 import sqlalchemy as sa
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from opencitybrain import __version__
-from opencitybrain.accounts.model import Role
 from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
 from opencitybrain.adapters.sql import make_engine, redact
-from opencitybrain.bootstrap import Platform, build_platform, open_accounts
+from opencitybrain.apps.fleet.cli import fleet_app
+from opencitybrain.bootstrap import Platform, build_platform
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.citypack.loader import available_packs, load_pack
 from opencitybrain.citypack.service import CityService
+from opencitybrain.cli_catalog import catalog_app, seed_rows_later
+from opencitybrain.cli_open import open_app
+from opencitybrain.cli_registry import registry_app
+from opencitybrain.cli_sharing import audit_app
+from opencitybrain.cli_support import console
+from opencitybrain.cli_support import settings_or_exit as _settings
+from opencitybrain.cli_users import users_app
 from opencitybrain.kernel.errors import CityBrainError
-from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
+from opencitybrain.operations.service import OperationsService
+from opencitybrain.sharing.service import SharingService
 from opencitybrain.sim.demo_catalog import seed_demo_catalog
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
+from opencitybrain.sim.demo_reports import run_demo_reports
+from opencitybrain.sim.demo_sharing import seed_demo_sharing
 from opencitybrain.sim.demo_signals import seed_signals
 from opencitybrain.workers import prepare_workers
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
-users_app = typer.Typer(help="用户与密钥 / users and API keys", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 pack_app = typer.Typer(help="城市包 / city packs", no_args_is_help=True)
 app.add_typer(pack_app, name="pack")
-console = Console()
+app.add_typer(fleet_app, name="fleet")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(audit_app, name="audit")
+app.add_typer(registry_app, name="registry")
+app.add_typer(open_app, name="open")
 
 
 @app.callback()
@@ -58,15 +70,6 @@ DataDir = Annotated[Path | None, typer.Option(help="数据目录 / data folder")
 Workers = Annotated[
     int, typer.Option(help="工作进程数（多于 1 个需 NATS 总线）/ worker processes", min=1)
 ]
-
-
-def _settings(**overrides: object) -> Settings:
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings(**given)  # type: ignore[arg-type]
-    except Exception as exc:
-        console.print(f"[red]配置错误 / bad settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 async def _start(settings: Settings) -> Platform:
@@ -104,6 +107,7 @@ def _print_credentials(created: list[Credential], url: str) -> None:
 
 
 async def _serve(platform: Platform, host: str, port: int) -> None:
+    platform.freeze_heap = True  # a serving process: see Platform.freeze_heap
     config = uvicorn.Config(
         platform.app(), host=host, port=port, log_level="warning", lifespan="on", access_log=False
     )
@@ -122,6 +126,8 @@ def demo(
     data_dir: DataDir = None,
 ) -> None:
     """Run the demo city (Nanchang) on embedded defaults; cockpit at http://HOST:PORT."""
+    # The fleet app streams its simulated key vehicles and the Wuxi taxi replay.
+    os.environ.setdefault("CITYBRAIN_FLEET_LIVE_FEED", "true")
     settings = _settings(
         host=host,
         port=port,
@@ -150,8 +156,22 @@ def demo(
         )
         if catalogued:
             console.print(f"已发布 {catalogued} 项目录资源 / published {catalogued} resources")
+        seed_rows_later(platform)  # loads run while the server starts
+        shared = await seed_demo_sharing(
+            platform.services.get(SharingService), platform.services.get(CatalogService)
+        )
+        if shared:
+            console.print(f"已提交 {shared} 项共享申请 / filed {shared} sharing requests")
         _print_credentials(created, f"http://{host}:{port}")
-        await _serve(platform, host, port)
+        # 12345 calls and inspectors' reports, and the city working them, keep the cockpit alive.
+        stream = asyncio.create_task(
+            run_demo_reports(platform.services.get(OperationsService), platform.pack),
+            name="demo-reports",
+        )
+        try:
+            await _serve(platform, host, port)
+        finally:
+            stream.cancel()
 
     _run(main())
 
@@ -224,80 +244,6 @@ def db_current() -> None:
     settings = _settings()
     engine = make_engine(settings.sql_url)
     _print_revision(settings.sql_url, engine)
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """List users."""
-    settings = _settings()
-    _, accounts = open_accounts(settings)
-    table = Table("username", "display name", "department", "roles", "active")
-    for u in accounts.users(Context.system("cli")):
-        table.add_row(
-            u.username,
-            u.display_name,
-            u.department_id,
-            ",".join(sorted(u.roles)),
-            "yes" if u.is_active else "no",
-        )
-    console.print(table)
-
-
-@users_app.command("create")
-def users_create(
-    username: str,
-    department: Annotated[str, typer.Option(help="部门编号 / department id")],
-    role: Annotated[list[Role], typer.Option(help="角色 / role (repeatable)")],
-    display_name: Annotated[str, typer.Option(help="显示名 / display name")] = "",
-) -> None:
-    """Create a user with a generated password (printed once)."""
-    settings = _settings()
-    _, accounts = open_accounts(settings)
-    password = secrets.token_urlsafe(12)
-    try:
-        accounts.create_user(
-            Context.system("cli"),
-            username,
-            display_name or username,
-            department,
-            frozenset(role),
-            password,
-        )
-    except CityBrainError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(f"{username}: {password}")
-
-
-@users_app.command("set-password")
-def users_set_password(username: str) -> None:
-    """Give a user a new generated password (printed once)."""
-    settings = _settings()
-    _, accounts = open_accounts(settings)
-    password = secrets.token_urlsafe(12)
-    try:
-        accounts.set_password(Context.system("cli"), accounts.find_user(username).id, password)
-    except CityBrainError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(f"{username}: {password}")
-
-
-@users_app.command("create-key")
-def users_create_key(
-    username: str, name: Annotated[str, typer.Option(help="用途 / what it is for")] = "cli"
-) -> None:
-    """Create an API key for a user (printed once; also usable as OAuth2 client credentials)."""
-    settings = _settings()
-    _, accounts = open_accounts(settings)
-    try:
-        _, key = accounts.create_api_key(
-            Context.system("cli"), accounts.find_user(username).id, name
-        )
-    except CityBrainError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(key)
 
 
 @pack_app.command("list")

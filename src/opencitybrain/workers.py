@@ -45,6 +45,7 @@ class WorkerApp:
         await receive()  # lifespan.startup
         try:
             self._platform = await build_platform(self._settings or Settings())
+            self._platform.freeze_heap = True  # a serving process: see Platform.freeze_heap
             self._app = self._platform.app()
             await self._platform.start()
         except Exception as exc:

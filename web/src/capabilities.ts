@@ -8,3 +8,6 @@ import "./panels/countyTable";
 import "./ngsi/livePanel";
 import "./operations/panels";
 import "./fleet/panels";
+import "./blocks/panel";
+import "./blocks/registryPanel";
+import "./sharing/panel";

@@ -51,9 +51,17 @@ class Permission(StrEnum):
     CONTEXT_WRITE = "context:write"
     CATALOG_READ = "catalog:read"
     CATALOG_PUBLISH = "catalog:publish"
+    CATALOG_LOAD = "catalog:load"  # rows into the department's own resources
     FLEET_READ = "fleet:read"
     FLEET_INGEST = "fleet:ingest"
     FLEET_ADMIN = "fleet:admin"
+    SHARING_REQUEST = "sharing:request"
+    SHARING_DECIDE = "sharing:decide"
+    SHARING_READ = "sharing:read"
+    AUDIT_READ = "audit:read"
+    BLOCKS_READ = "blocks:read"
+    REGISTRY_READ = "registry:read"
+    REGISTRY_REVIEW = "registry:review"
 
 
 ROLE_NAMES: dict[Role, tuple[str, str]] = {
@@ -79,7 +87,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # The resource catalogue is shared inside government by default: staff, operators and
 # apps read it; department staff publish for their own department (the service checks).
 _CATALOG_GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.DEPARTMENT_STAFF: frozenset({Permission.CATALOG_READ, Permission.CATALOG_PUBLISH}),
+    Role.DEPARTMENT_STAFF: frozenset(
+        {Permission.CATALOG_READ, Permission.CATALOG_PUBLISH, Permission.CATALOG_LOAD}
+    ),
     Role.OPERATOR: frozenset({Permission.CATALOG_READ}),
     Role.APP: frozenset({Permission.CATALOG_READ}),
 }
@@ -121,6 +131,33 @@ _FLEET_GRANTS: dict[Role, frozenset[Permission]] = {
 }
 for _role, _fleet in _FLEET_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _fleet
+
+# Block data and base registries: staff and operators read block figures (of their own
+# area, the service narrows) and look up golden records (masked per grant); grid workers
+# see their area's figures; the bureau (all permissions) reviews conflicting attributes.
+_REGISTRY_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.DEPARTMENT_STAFF: frozenset({Permission.BLOCKS_READ, Permission.REGISTRY_READ}),
+    Role.OPERATOR: frozenset({Permission.BLOCKS_READ, Permission.REGISTRY_READ}),
+    Role.GRID_WORKER: frozenset({Permission.BLOCKS_READ}),
+}
+for _role, _registry in _REGISTRY_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _registry
+
+# Governed sharing: department staff request, decide for their own resources and read
+# under grants (their own rows unmasked: those who decide on the data see it); apps read
+# under their department's grants; the bureau (all permissions) also audits.
+_SHARING_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.DEPARTMENT_STAFF: frozenset(
+        {
+            Permission.SHARING_REQUEST,
+            Permission.SHARING_DECIDE,
+            Permission.SHARING_READ,
+        }
+    ),
+    Role.APP: frozenset({Permission.SHARING_READ}),
+}
+for _role, _sharing in _SHARING_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _sharing
 
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:

@@ -20,11 +20,14 @@ from alembic.script import ScriptDirectory
 
 from opencitybrain.accounts import tables as accounts_tables
 from opencitybrain.adapters.sql import make_engine, redact
+from opencitybrain.catalog import load_store as catalog_load_store
 from opencitybrain.catalog import tables as catalog_tables
 from opencitybrain.context import subscription_tables
 from opencitybrain.context import tables as context_tables
 from opencitybrain.kernel.errors import NotFound
 from opencitybrain.operations import tables as operations_tables
+from opencitybrain.registry import tables as registry_tables
+from opencitybrain.sharing import tables as sharing_tables
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +37,12 @@ TARGET_METADATA: list[sa.MetaData] = [
     context_tables.metadata,
     operations_tables.metadata,
     catalog_tables.metadata,
+    registry_tables.metadata,
+    sharing_tables.metadata,
 ]
 # Tables that join a MetaData above from their own module; importing them registers them
 # (listing their MetaData again would name the same tables twice).
-_JOINED = (subscription_tables.subscriptions,)
+_JOINED = (subscription_tables.subscriptions, catalog_load_store.loads)
 
 # An arbitrary constant: every process upgrading the same PostgreSQL database takes this
 # lock, so N workers starting at once migrate one after another instead of racing.

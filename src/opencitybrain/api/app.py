@@ -13,6 +13,7 @@ from opencitybrain import __version__
 from opencitybrain.accounts.api import router as accounts_router
 from opencitybrain.api import system
 from opencitybrain.api.cockpit import mount_cockpit
+from opencitybrain.apikit.fast_lane import FastLane
 from opencitybrain.apikit.problems import install_problem_handlers
 from opencitybrain.apikit.services import ServiceRegistry
 
@@ -46,6 +47,7 @@ def create_app(
     app.state.services = services
     install_problem_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(FastLane, api=app)  # lean routes' writes skip the stack (outside gzip)
     # Routes are matched in order, each one tried in turn: the capabilities' routers go
     # first (the live-state writes of every device are the hottest path), then the
     # platform's own. Paths do not overlap, so the order changes nothing else.

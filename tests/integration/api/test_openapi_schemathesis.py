@@ -14,10 +14,14 @@ from schemathesis.checks import positive_data_acceptance
 from tests.support import DemoCity, build_demo_city
 
 STRICT_BEYOND_SCHEMA = {
+    ("GET", "/api/v1/blocks/{resource_id}"),
+    ("POST", "/api/v1/registry/{kind}/review/{item}/resolve"),
     ("GET", "/api/v1/city/grids"),
     ("POST", "/api/v1/operations/cases"),
+    ("POST", "/api/v1/operations/attachments"),
     ("PUT", "/api/v1/operations/classes/{code}"),
     ("PUT", "/api/v1/fleet/rules"),
+    ("POST", "/api/v1/sharing/resources/{resource_id}/releases"),
 }
 
 
@@ -81,6 +85,10 @@ def test_api_conforms_to_its_spec(api_schema: Any, admin_headers: dict[str, str]
         # - a case's point must lie inside the city and name a known class; a class's
         #   department must exist and its limit fit its unit;
         # - a fleet zone must lie near enough to the city to be projected.
+        # - an attachment's type is read from its bytes; random bytes are refused (415).
+        # - a block query's metric other than count needs a field, and its level must lie
+        #   below its region; a review pick must be one of the item's listed values.
+        # - a release's fields must be releasable fields of the resource, k ≥ 2, 0 < ε ≤ 10.
         strict_beyond_schema = (
             operation.method.upper(),
             operation.path,

@@ -31,6 +31,14 @@ PUBLIC_ROUTES |= {
     ]
     for suffix in ("", ".{fmt}")
 }
+# Open data releases (sharing/release_api.py): k-anonymous or DP tables with no identifier
+# field, published by their provider for the public portal (tests/integration/sharing/
+# test_release_api.py proves both).
+PUBLIC_ROUTES |= {
+    ("GET", "/api/v1/open/releases"),
+    ("GET", "/api/v1/open/releases/{release_id}"),
+    ("GET", "/api/v1/open/releases/{release_id}/rows.csv"),
+}
 
 
 def _routes(app: Any) -> list[tuple[str, str, RouteGuard]]:
