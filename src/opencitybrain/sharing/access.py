@@ -71,6 +71,7 @@ class GovernedPage:
     offset: int
     limit: int
     audit_seq: int
+    rows_json: bytes = b"[]"  # the rows as the JSON the reader receives (their audited hash)
 
 
 def _bad(code: str, zh: str, en: str, where: str, why: str) -> InvalidInput:
@@ -155,7 +156,7 @@ def retype(resource: Resource, terms: Sequence[Condition]) -> tuple[Condition, .
 
 
 def rows_hash(rows: list[Row]) -> str:
-    """Return the SHA-256 of the rows as the reader received them (JSON)."""
+    """Return the SHA-256 of the rows as the reader received them (JSON, as the route sends)."""
     return hashlib.sha256(_ENCODER.encode(rows)).hexdigest()
 
 
@@ -251,14 +252,21 @@ class GovernedReader:
                 f"不能按脱敏的信息项过滤：{hidden[0]}",
                 f"filtering on masked field {hidden[0]!r} is not allowed",
             )
-        page = self.rows.read(
-            q.resource_id, columns=fields, where=where, offset=q.offset, limit=q.limit
-        )
         masker = RowMasker(resource.spec.fields, cleared, q.pseudonyms, self.secret, self.policy)
-        plan = masker.plan(fields)
-        out = masker.apply(page.rows, copy=False)  # the page is ours: mask in place
-        pseudo = tuple(f for f in fields if q.pseudonyms and specs[f].is_identifier)
-        masked = tuple(f for f in plan if f not in pseudo)
+        rules = masker.mask_rules(fields)  # masked by the row store as it reads
+        pseudo = masker.pseudonymised(fields)
+        page = self.rows.read(
+            q.resource_id,
+            columns=fields,
+            where=where,
+            offset=q.offset,
+            limit=q.limit,
+            masks=rules,
+        )
+        # The page is ours: pseudonymise in place (a no-op without pseudonyms).
+        out = masker.apply(page.rows, copy=False, only=pseudo) if pseudo else page.rows
+        masked = tuple(rules)
+        body = _ENCODER.encode(out)  # what the route sends: hashed once, encoded once
         [record] = self.trail.record(
             AuditEntry(
                 AuditKind.READ,
@@ -267,7 +275,7 @@ class GovernedReader:
                 resource.id,
                 tuple(fields),
                 len(out),
-                rows_hash(out),
+                hashlib.sha256(body).hexdigest(),
                 subject=grant.id if grant else "",
                 detail={
                     "offset": q.offset,
@@ -290,6 +298,7 @@ class GovernedReader:
             q.offset,
             q.limit,
             record.seq,
+            body,
         )
 
     def _live_grant(self, ctx: Context, q: RowQuery, resource: Resource) -> Grant:

@@ -29,41 +29,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opencitybrain.catalog.model import FieldSpec, Masking
-from opencitybrain.catalog.rows import Row, Value
+from opencitybrain.catalog.rows import MaskRule, Row, Value
 
-MASK_CHAR = "*"
 PSEUDONYM_PREFIX = "pn_"
 _PSEUDONYM_INFO = b"opencitybrain.sharing.pseudonym.v1"
-
-
-@dataclass(frozen=True, slots=True)
-class MaskRule:
-    """Keep ``keep_first`` and ``keep_last`` characters; or, with ``hide_last``, hide that many.
-
-    ``hide_last`` (address) hides the value's last characters and keeps the rest; the
-    others keep both ends and hide the middle.
-    """
-
-    keep_first: int = 0
-    keep_last: int = 0
-    hide_last: int | None = None
-    char: str = MASK_CHAR
-
-    def apply(self, text: str) -> str:
-        """Return the text masked by this rule (same length)."""
-        n = len(text)
-        if self.hide_last is not None:
-            keep = n - self.hide_last
-            if keep >= 1:
-                return text[:keep] + self.char * self.hide_last
-            return self.char * n
-        head, tail = self.keep_first, self.keep_last
-        if head + tail < n:
-            return text[:head] + self.char * (n - head - tail) + (text[n - tail :] if tail else "")
-        # Too short for the rule: keep at most the first character, hide the rest.
-        if n <= 1:
-            return self.char * n
-        return text[:1] + self.char * (n - 1)
 
 
 DEFAULT_RULES: Mapping[Masking, MaskRule] = {
@@ -189,32 +158,54 @@ class RowMasker:
 
     def plan(self, columns: Iterable[str]) -> dict[str, Callable[[Sequence[Value]], list[Value]]]:
         """Return, per column that changes, the column function that changes it."""
-        specs = {f.name: f for f in self.fields}
-        out: dict[str, Callable[[Sequence[Value]], list[Value]]] = {}
+        names = list(columns)
         key = pseudonym_key(self.secret) if self.pseudonymise else b""
+        out: dict[str, Callable[[Sequence[Value]], list[Value]]] = {
+            name: _pseudonym_column(key) for name in self.pseudonymised(names)
+        }
+        for name, rule in self.mask_rules(names).items():
+            out[name] = _column_masker(rule)
+        return out
+
+    def pseudonymised(self, columns: Iterable[str]) -> tuple[str, ...]:
+        """Return the columns given as pseudonyms: identifiers, when pseudonyms are asked for."""
+        if not self.pseudonymise:
+            return ()
+        specs = {f.name: f for f in self.fields}
+        return tuple(n for n in columns if n in specs and specs[n].is_identifier)
+
+    def mask_rules(self, columns: Iterable[str]) -> dict[str, MaskRule]:
+        """Return the display rule of every column masked for display (not pseudonymised).
+
+        The read path hands these to the row store, which masks in its engine.
+        """
+        specs = {f.name: f for f in self.fields}
+        pseudo = set(self.pseudonymised(specs))
+        out: dict[str, MaskRule] = {}
         for name in columns:
             spec = specs.get(name)
-            if spec is None:
+            if spec is None or name in pseudo or name in self.cleared:
                 continue
-            if self.pseudonymise and spec.is_identifier:
-                out[name] = _pseudonym_column(key)
-            elif name not in self.cleared and spec.masking is not Masking.NONE:
-                out[name] = _column_masker(self.policy.rules[spec.masking])
+            if spec.masking is not Masking.NONE:
+                out[name] = self.policy.rules[spec.masking]
         return out
 
     def apply_row(self, row: Row) -> Row:
         """Return one row masked (a new dict; the input is untouched)."""
         return self.apply([row])[0]
 
-    def apply(self, rows: Sequence[Row], *, copy: bool = True) -> list[Row]:
+    def apply(
+        self, rows: Sequence[Row], *, copy: bool = True, only: Sequence[str] | None = None
+    ) -> list[Row]:
         """Return a page of rows masked column by column.
 
         New dicts by default (inputs untouched); ``copy=False`` masks the caller's own
-        rows in place (the read path owns the page the port just made).
+        rows in place (the read path owns the page the port just made). ``only`` limits
+        the work to those columns (the read path: the row store already masked the rest).
         """
         if not rows:
             return []
-        columns = list(rows[0].keys())
+        columns = list(rows[0].keys()) if only is None else [c for c in only if c in rows[0]]
         plan = self.plan(columns)
         out = [dict(r) for r in rows] if copy else list(rows)
         if not plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
@@ -97,6 +98,12 @@ def test_the_provider_reads_its_own_rows(
                      headers=_h(tokens, "health-staff"))  # fmt: skip
     assert res.status_code == 200, res.text
     assert res.json()["rows"] == [{"record_id": "H000", "id_number": ROWS[0]["id_number"]}]
+    # The audit record's hash is of the very bytes the reader received.
+    sent = res.content[res.content.index(b'"rows":') + len(b'"rows":') : -1]
+    audit = client.get("/api/v1/sharing/audit", params={"limit": 1, "resource_id":
+                       loaded.resource_id}, headers=_h(tokens, "admin")).json()  # fmt: skip
+    assert audit[0]["seq"] == res.json()["audit_seq"]
+    assert audit[0]["result_hash"] == hashlib.sha256(sent).hexdigest()
 
 
 def test_the_bureau_verifies_the_audit_chain(
