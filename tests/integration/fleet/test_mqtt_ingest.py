@@ -20,7 +20,7 @@ from opencitybrain.adapters.mqtt import (
     parse_mqtt_url,
     publish_many,
 )
-from opencitybrain.apps.fleet.app import FleetApp, position_topic_filter
+from opencitybrain.apps.fleet.app import FleetApp, gateway_topic_filter, position_topic_filter
 from opencitybrain.apps.fleet.service import FleetService
 from opencitybrain.apps.fleet.settings import FleetSettings
 from opencitybrain.kernel.clock import ManualClock
@@ -83,3 +83,35 @@ async def test_positions_flow_from_mqtt_into_the_engine_in_batches(mqtt_url: str
     assert any(q.payload == b"{not json" for q in svc.quarantine)
     speeding = [a for a in svc.alerts("all") if a.rule.value == "speeding"]
     assert len(speeding) == 1
+
+
+async def test_gateway_and_terminal_arrays_flow_in_and_are_held_to_their_topics(
+    mqtt_url: str,
+) -> None:
+    """A gateway's array names any devices; a terminal's array only its own."""
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    svc = FleetService(engine(), ManualClock(datetime.fromtimestamp(T0 + 3600, tz=UTC)))
+    app = FleetApp(FleetSettings(mqtt_url=mqtt_url, tenant=tenant, batch_ms=100))
+    app.service = svc
+    assert app.topic_filters() == [position_topic_filter(tenant), gateway_topic_filter(tenant)]
+    batcher = MqttBatcher(mqtt_url, app.topic_filters(), app.on_mqtt, max_wait_s=0.1)
+    task = asyncio.create_task(batcher.run())
+    try:
+        await asyncio.wait_for(batcher.connected.wait(), 10)
+        gateway = device_topic(tenant, "fleet", "GW-1", "positions")
+        t1 = device_topic(tenant, "fleet", "T1", "position")
+        both = [msg(d, T0 + i, east(10 * i), speed=30.0) for i in range(50) for d in ("T1", "S1")]
+        own = [msg("T1", T0 + 100 + i, east(500 + 10 * i)) for i in range(10)]
+        spoofed = msg("S1", T0 + 200, east(0))
+        await publish_many(mqtt_url, [
+            MqttMessage(gateway, msgspec.json.encode(both)),
+            MqttMessage(t1, msgspec.json.encode([*own, spoofed])),
+        ])  # fmt: skip
+        await until(lambda: svc.counts["received"] == 111)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert svc.counts["accepted"] == 110
+    assert [q.code for q in svc.quarantine] == ["fleet.device_mismatch"]
+    assert svc.quarantine[0].payload == msgspec.json.encode(spoofed)

@@ -84,6 +84,8 @@ def transitions(
     condition holds; ``prior`` the keys already open before the batch. A key is
     ``slot * keys_per_slot + sub``.
     """
+    if keys_per_slot == 1:
+        return _slot_transitions(first, last, first_of_slot, point, key, prior)
     n = len(first) + 1
     held = key * n + point
     held_set = np.unique(held)
@@ -105,6 +107,48 @@ def transitions(
     seen = f >= 0
     prior, f = prior[seen], f[seen]
     lapsed = ~np.isin(prior * n + f, held_set)
+    return Transitions(
+        open_pair=np.flatnonzero(starts),
+        close_point=np.concatenate([after[ends], f[lapsed]]),
+        close_key=np.concatenate([key[ends], prior[lapsed]]),
+    )
+
+
+def _slot_transitions(
+    first: NDArray[np.bool_],
+    last: NDArray[np.bool_],
+    first_of_slot: I64,
+    point: I64,
+    key: I64,
+    prior: I64,
+) -> Transitions:
+    """Return :func:`transitions` where each key is its slot, without sorting.
+
+    A point's neighbour within its slot is the point beside it in the batch, and a
+    point holds at most one key (its slot's): membership is a mask over the points,
+    not a set of (key, point) pairs, so no sort or ``isin`` runs.
+    """
+    held = np.zeros(len(first) + 1, dtype=np.bool_)  # one past the end: "after" the last
+    held[point] = True
+    at_first = first[point]
+    # Open where the previous point of the slot did not hold, nor an alert before.
+    held_before = ~at_first & held[point - 1]
+    was_open = np.zeros(0, dtype=np.bool_)
+    if len(prior):
+        open_before = np.zeros(max(int(prior.max()), int(key.max(initial=0))) + 1, np.bool_)
+        open_before[prior] = True
+        was_open = open_before[key] & at_first
+    starts = ~held_before if len(prior) == 0 else ~held_before & ~was_open
+    # Close at the next point of the slot where it no longer holds.
+    after = point + 1
+    ends = ~last[point] & ~held[after]
+    # Keys open before the batch whose slot's first point no longer holds them.
+    present = prior < len(first_of_slot)
+    prior = prior[present]
+    f = first_of_slot[prior]
+    seen = f >= 0
+    prior, f = prior[seen], f[seen]
+    lapsed = ~held[f]
     return Transitions(
         open_pair=np.flatnonzero(starts),
         close_point=np.concatenate([after[ends], f[lapsed]]),

@@ -15,7 +15,7 @@ from opencitybrain.apps.fleet.demo import demo_feed, demo_fleet
 from opencitybrain.apps.fleet.directory import VehicleDirectory, enrich
 from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.feed import feed_forever
-from opencitybrain.apps.fleet.messages import decode_payloads
+from opencitybrain.apps.fleet.messages import decode_payloads, split_payloads
 from opencitybrain.apps.fleet.model import Fleet
 from opencitybrain.apps.fleet.publish import FleetPublisher
 from opencitybrain.apps.fleet.rules import RuleConfig
@@ -23,7 +23,13 @@ from opencitybrain.apps.fleet.service import FleetService, cancel
 from opencitybrain.apps.fleet.settings import FleetSettings
 from opencitybrain.apps.plugin import AppHost, Manifest
 
-__all__ = ["FleetApp", "create_app", "position_topic_filter"]
+__all__ = [
+    "FleetApp",
+    "create_app",
+    "gateway_topic_filter",
+    "position_topic_filter",
+    "vouched_device",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,21 @@ MANIFEST = Manifest(
 def position_topic_filter(tenant: str) -> str:
     """Return the MQTT filter for every fleet device's positions of a tenant."""
     return f"citybrain/{tenant}/fleet/+/position"
+
+
+def gateway_topic_filter(tenant: str) -> str:
+    """Return the MQTT filter for access gateways' batches of many devices' positions."""
+    return f"citybrain/{tenant}/fleet/+/{GATEWAY_CHANNEL}"
+
+
+GATEWAY_CHANNEL = "positions"
+
+
+def vouched_device(topic: str) -> str | None:
+    """Return the device a topic vouches for: its device id, or None on a gateway's channel."""
+    if topic.endswith("/" + GATEWAY_CHANNEL):
+        return None
+    return topic_device(topic) or ""
 
 
 class FleetApp:
@@ -102,20 +123,29 @@ class FleetApp:
         if self.settings.mqtt_url:
             self.mqtt = MqttBatcher(
                 self.settings.mqtt_url,
-                [position_topic_filter(self.settings.tenant)],
+                self.topic_filters(),
                 self.on_mqtt,
                 max_batch=self.settings.batch_max,
                 max_wait_s=self.settings.batch_ms / 1000,
             )
             self._tasks.append(asyncio.create_task(self.mqtt.run()))
 
+    def topic_filters(self) -> list[str]:
+        """Return the MQTT topic filters the app subscribes to."""
+        tenant = self.settings.tenant
+        filters = [position_topic_filter(tenant)]
+        if self.settings.mqtt_gateways:
+            filters.append(gateway_topic_filter(tenant))
+        return filters
+
     async def on_mqtt(self, messages: Sequence[MqttMessage]) -> None:
         """Run a batch of MQTT messages through the same pipeline as HTTP batches."""
         assert self.service is not None
         svc = self.service
-        devices = [topic_device(m.topic) or "" for m in messages]
         now = svc.clock.now().timestamp()
-        payloads = [m.payload for m in messages]
+        payloads, devices = split_payloads(
+            [m.payload for m in messages], [vouched_device(m.topic) for m in messages]
+        )
         batch = decode_payloads(payloads, devices, now)
         outcome = await svc.ingest_batch(batch, source="mqtt", payloads=payloads)
         if outcome.quarantined:

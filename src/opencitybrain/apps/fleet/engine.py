@@ -22,7 +22,6 @@ from opencitybrain.apps.fleet.messages import (
     PositionBatch,
     Quarantined,
     decode_positions,
-    repeats,
 )
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, Vehicle
 from opencitybrain.apps.fleet.outcome import Outcome
@@ -121,17 +120,19 @@ class FleetEngine:
                 batch.take(~unknown), quarantined=sorted(batch.quarantined + extra, key=_index)
             )
             slots = slots[~unknown]
-        dup = repeats(batch.t, slots)
-        if dup.any():
-            batch = replace(batch.take(~dup), duplicates=batch.duplicates + int(dup.sum()))
-            slots = slots[~dup]
+        # One stable sort by (slot, time) orders the batch and finds repeats: a repeat of
+        # (device, time) sorts right after its first occurrence in arrival order.
         order = np.lexsort((batch.t, slots))
-        batch, slots = batch.take(order), slots[order]
+        slots, t = slots[order], batch.t[order]
+        drop = np.zeros(len(t), dtype=np.bool_)
+        drop[1:] = (slots[1:] == slots[:-1]) & (t[1:] == t[:-1])
         last_t = self.state.f("last_t")[slots]
-        again = batch.t == last_t  # sent again after its batch was processed
-        if again.any():
-            batch, slots, last_t = batch.take(~again), slots[~again], last_t[~again]
-            batch = replace(batch, duplicates=batch.duplicates + int(again.sum()))
+        drop |= t == last_t  # sent again after its batch was processed
+        if drop.any():
+            keep = ~drop
+            order, slots, last_t = order[keep], slots[keep], last_t[keep]
+            batch = replace(batch, duplicates=batch.duplicates + int(drop.sum()))
+        batch = batch.take(order)
         late = batch.t < last_t
         outcome = Outcome(
             received=batch.received,
@@ -142,9 +143,13 @@ class FleetEngine:
             slots=slots,
             late=late,
         )
-        live = np.flatnonzero(~late)
-        if len(live):
-            self._run(batch.take(live), slots[live], outcome)
+        if not late.any():
+            if len(batch):
+                self._run(batch, slots, outcome)
+        else:
+            live = np.flatnonzero(~late)
+            if len(live):
+                self._run(batch.take(live), slots[live], outcome)
         outcome.opened += self.tick(now)
         return outcome
 
@@ -246,11 +251,16 @@ class FleetEngine:
         )
         severity = self._severity(rule)
         zones, vehicles = self.zones.zones, self.fleet.vehicles
+        # Terminals report whole seconds, so many changes share a time: one datetime each.
+        utc: dict[float, datetime] = {}
         for _, is_open, ref, when in events:
+            stamp = utc.get(when)
+            if stamp is None:
+                stamp = utc[when] = _utc(when)
             if not is_open:
                 closed = open_now.pop(ref, None)
                 if closed is not None:
-                    closed.closed_at = _utc(when)
+                    closed.closed_at = stamp
                     out.closed.append(closed)
                 continue
             key = keys[ref]
@@ -265,7 +275,7 @@ class FleetEngine:
                 rule=rule,
                 subject=subject,
                 severity=zone.severity if zone else severity,
-                opened_at=_utc(when),
+                opened_at=stamp,
                 lon=lons[ref],
                 lat=lats[ref],
                 value=values[ref],

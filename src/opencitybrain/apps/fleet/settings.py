@@ -18,6 +18,11 @@ class FleetSettings(BaseSettings):
         "nanchang", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="MQTT topic tenant"
     )
     ngsi_tenant: str = Field("", description="NGSI-LD tenant the entities are written to")
+    mqtt_gateways: bool = Field(
+        True,
+        description="also take access gateways' batches on citybrain/<tenant>/fleet/<gw>/positions "
+        "(the broker's ACL decides who may write there)",
+    )
     batch_max: int = Field(5000, ge=1, le=100_000, description="MQTT messages per batch")
     batch_ms: int = Field(200, ge=1, le=10_000, description="longest wait to fill a batch")
     tick_s: float = Field(10.0, gt=0, description="offline checks every this many clock seconds")
