@@ -2,8 +2,10 @@
 
 Each resource's rows come from its Parquet snapshot (the catalogue's ``ResourceRows``
 port). The snapshot is read and located once per version (its file's mtime and size: a
-new load writes a new snapshot) and kept in memory as Arrow; results are cached per
-(resource, version, query), so a new load refreshes both and nothing stale is served.
+new load writes a new snapshot) and kept in memory as Arrow, with its summary (the rows
+grouped once by every place and category, ``store.Summary``) from which every block query
+without a time window is cut; results are cached per (resource, version, query), so a new
+load refreshes all three and nothing stale is served.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from opencitybrain.blocks.model import (
     level_of,
     parent_code,
 )
-from opencitybrain.blocks.store import BlockEngine, GroupPlan
+from opencitybrain.blocks.store import CITY_KEY, BlockEngine, GroupPlan, Summary
 from opencitybrain.kernel.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class _Located:
     version: str
     table: pa.Table
     placement: Placement
+    summary: Summary | None
 
 
 class BlockService:
@@ -71,7 +74,11 @@ class BlockService:
         points: PointLocator | None = None,
         gazetteer: Gazetteer | None = None,
         departments: DepartmentTree | None = None,
+        summaries: bool = True,
     ) -> None:
+        """Serve blocks of the snapshots' rows; ``summaries=False`` scans rows for every
+        query (the path the summaries replace, kept to compare them with)."""
+        self._summaries = summaries
         self._snapshots = snapshots
         self._engine = engine
         self._points = points
@@ -152,11 +159,13 @@ class BlockService:
             table = locate(
                 self._engine.read(path), placement, points=self._points, gazetteer=self._gazetteer
             )
+            summary = self._engine.summarise(table) if self._summaries else None
             log.info(
-                "blocks: located %s rows of %s (version %s)", table.num_rows, resource_id, version
-            )
+                "blocks: located %s rows of %s (version %s), summary %s bytes",
+                table.num_rows, resource_id, version, summary.nbytes if summary else 0,
+            )  # fmt: skip
             with self._lock:
-                self._tables[resource_id] = _Located(version, table, placement)
+                self._tables[resource_id] = _Located(version, table, placement, summary)
                 self._tables.move_to_end(resource_id)
                 while len(self._tables) > MAX_TABLES:
                     self._tables.popitem(last=False)
@@ -179,7 +188,7 @@ class BlockService:
         # Only rows placed in the city count, as at every other level.
         cells = pc.if_else(pc.equal(table["_county"], ""), pa.scalar(None, pa.string()), cells)
         table = table.append_column(column, cells)
-        self._tables[resource_id] = _Located(version, table, placement)
+        self._tables[resource_id] = replace(held, table=table)
         return table
 
     def aggregate(self, query: BlockQuery, scope: RegionScope = CITY_WIDE) -> BlockResult:
@@ -196,19 +205,20 @@ class BlockService:
                 return replace(hit, cached=True)
             if query.level == "h3":
                 table = self._with_h3(query.resource_id, version, table, query.h3_resolution)
-        result = self._compute(query, version, table)
+            held = self._tables.get(query.resource_id)
+            summary = held.summary if held is not None and held.version == version else None
+        result = self._compute(query, version, table, summary)
         with self._lock:
             self._results[key] = result
             while len(self._results) > MAX_RESULTS:
                 self._results.popitem(last=False)
         return result
 
-    def _compute(self, query: BlockQuery, version: str, table: pa.Table) -> BlockResult:
+    def _compute(
+        self, query: BlockQuery, version: str, table: pa.Table, summary: Summary | None
+    ) -> BlockResult:
         if query.level == "city":
-            # The city's block holds the rows placed anywhere in it.
-            inside = pc.not_equal(table["_county"], "")
-            table = table.append_column("_city", pc.if_else(inside, "city", ""))
-            key = "_city"
+            key = CITY_KEY
         elif query.level == "h3":
             key = f"_h3_{query.h3_resolution}"
         else:
@@ -227,7 +237,12 @@ class BlockService:
             end=window.end if window else None,
             bucket=window.bucket if window else None,
         )
-        grouped = self._engine.group(table, plan)
+        cut = summary.table_for(plan) if summary is not None else None
+        if summary is not None and cut is not None:
+            # Every place's groups were summed up once per version: cut them by region.
+            grouped = self._engine.cut(summary, _with_city(cut, key), plan)
+        else:
+            grouped = self._engine.group(_with_city(table, key), plan)
         blocks = tuple(
             Block("" if query.level == "city" else k, _number(v), c, b)
             for k, c, b, v in grouped.rows
@@ -248,6 +263,14 @@ class BlockService:
     def levels(self) -> tuple[str, ...]:
         """Return the levels one may aggregate to."""
         return (*ADMIN_LEVELS, "h3")
+
+
+def _with_city(table: pa.Table, key: str) -> pa.Table:
+    """Return the table with the city's block (rows placed anywhere in it) if grouped by it."""
+    if key != CITY_KEY:
+        return table
+    inside = pc.not_equal(table["_county"], "")
+    return table.append_column(CITY_KEY, pc.if_else(inside, "city", ""))
 
 
 def _number(value: object) -> float | int | None:

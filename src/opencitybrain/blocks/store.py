@@ -1,13 +1,16 @@
 """The port block data needs: an analytics engine that groups Arrow rows (DuckDB).
 
 The service keeps each resource's located rows as an Arrow table (one per snapshot
-version) and hands it to the engine with a plan; the engine does the GROUP BY. The
-DuckDB implementation is ``adapters.duckdb_blocks.DuckBlockEngine``.
+version) and hands it to the engine with a plan; the engine does the GROUP BY. After
+locating a version the service asks the engine once for its ``Summary`` (the rows grouped
+by county, street, community and grid, and by each categorical field, with every metric's
+parts); a plan the summary can answer is cut from those small tables instead of scanning
+the rows. The DuckDB implementation is ``adapters.duckdb_blocks.DuckBlockEngine``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +18,18 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from opencitybrain.blocks.model import Bucket, Metric
+from opencitybrain.blocks.model import LEVEL_COLUMN, Bucket, Metric, Op
+
+# The located columns a summary groups by, coarse to fine; every level is one of them
+# (or the city's block, derived from the county).
+CHAIN: tuple[str, ...] = tuple(LEVEL_COLUMN.values())
+CITY_KEY = "_city"
+# Column names of a summary table besides the chain: the rows of a group, its category
+# (a categorical field's value as text), and per numeric field f "sum:f", "count:f",
+# "min:f", "max:f" (":" never occurs in a field name, so no field can collide).
+ROWS = "n"
+CATEGORY = "category"
+PARTS = ("sum", "count", "min", "max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,45 @@ class Grouped:
     unlocated: int
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A version's rows grouped once by the whole chain of places, per metric part.
+
+    ``tables[None]`` has a row per (county, street, community, grid) group with its rows
+    and, per numeric field, its sum, count of values, min and max; ``tables[f]`` the same
+    per category of the categorical field ``f``. Any level's blocks within any region
+    are these groups filtered by the region and summed up by the level's column, so a
+    query reads thousands of rows, not millions.
+    """
+
+    numeric: frozenset[str]  # fields with sum/count/min/max parts
+    integer: frozenset[str]  # the numeric fields whose sums are integers
+    tables: Mapping[str | None, pa.Table]  # by category field (None: no category)
+
+    @property
+    def nbytes(self) -> int:
+        """Return the memory the summary tables take."""
+        return sum(t.nbytes for t in self.tables.values())
+
+    def table_for(self, plan: GroupPlan) -> pa.Table | None:
+        """Return the summary table that answers a plan exactly, or None (scan the rows).
+
+        Time windows (any start and end) and distinct counts of fields with no categories
+        kept are not summarised; nor are H3 cells (made per resolution on demand).
+        """
+        if plan.time_field is not None or plan.key not in (*CHAIN, CITY_KEY):
+            return None
+        if plan.prefix_column is not None and plan.prefix_column not in CHAIN:
+            return None
+        metric = plan.metric
+        if metric.op is Op.DISTINCT:
+            # Distinct values of a categorical field are its categories present.
+            return self.tables.get(metric.field) if plan.by is None else None
+        if metric.op is not Op.COUNT and metric.field not in self.numeric:
+            return None
+        return self.tables.get(plan.by) if plan.by is None or plan.by in self.tables else None
+
+
 class BlockEngine(Protocol):
     """Read snapshots and group located rows."""
 
@@ -58,4 +111,12 @@ class BlockEngine(Protocol):
 
     def group(self, table: pa.Table, plan: GroupPlan) -> Grouped:
         """Return the plan's groups over the table's rows."""
+        ...
+
+    def summarise(self, table: pa.Table) -> Summary:
+        """Return the located rows' summary (grouped by the chain of places, per category)."""
+        ...
+
+    def cut(self, summary: Summary, table: pa.Table, plan: GroupPlan) -> Grouped:
+        """Return the plan's groups from a summary table (``Summary.table_for``)."""
         ...
