@@ -38,7 +38,7 @@ from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
 from opencitybrain.sim.demo_reports import run_demo_reports
 from opencitybrain.sim.demo_sharing import seed_demo_sharing
 from opencitybrain.sim.demo_signals import seed_signals
-from opencitybrain.workers import prepare_workers
+from opencitybrain.workers import WORKER_HEALTHCHECK_S, prepare_workers
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -203,6 +203,7 @@ def serve(
             lifespan="on",
             log_level="warning",
             access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
         return
 

@@ -22,6 +22,12 @@ from opencitybrain.kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How long uvicorn's supervisor waits for a worker to answer its ping before it kills and
+# restarts it. uvicorn's 5 s is too short for a worker building the platform on a loaded
+# machine: long stretches of start-up work hold the interpreter, the ping thread starves,
+# and the supervisor restarts the worker for ever (seen on a busy 2-core CI machine).
+WORKER_HEALTHCHECK_S = 60
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
