@@ -23,7 +23,6 @@ from opencitybrain.adapters.buses import make_bus
 from opencitybrain.adapters.duckdb_rows import DuckRows
 from opencitybrain.bootstrap import Platform, open_accounts
 from opencitybrain.catalog.load_model import (
-    MAX_UPLOAD_BYTES,
     FileSource,
     LoadFormat,
     LoadOptions,
@@ -140,16 +139,13 @@ def catalog_load(
     """Load a file's rows into a resource and print the report (中文 / English)."""
     given = {"data_dir": data_dir} if data_dir is not None else {}
     settings = Settings(**given)  # type: ignore[arg-type]
-    if file.stat().st_size > MAX_UPLOAD_BYTES:
-        console.print(f"[red]文件超过 {MAX_UPLOAD_BYTES >> 20} MiB / file too large[/red]")
-        raise typer.Exit(2)
     try:
         fmt = LoadFormat.of_filename(file.name)
         columns = json.loads(mapping) if mapping else {}
         if not isinstance(columns, dict):
             raise ValueError("mapping")
         options = LoadOptions(tuple(key or ()), {str(k): str(v) for k, v in columns.items()})
-        source = FileSource(file.name, file.read_bytes(), fmt, sheet)
+        source = FileSource(file.name, file.resolve(), fmt, sheet)  # read in chunks
         report = asyncio.run(_load(settings, resource, source, options))
     except CityBrainError as exc:
         console.print(f"[red]{exc.message}[/red] ({exc.code})")

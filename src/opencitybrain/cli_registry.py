@@ -2,7 +2,9 @@
 
 ``load`` publishes each department table of a population folder (``citybrain sim
 population``) as that department's catalogue resource, if it is not there yet, and loads
-its rows through the catalogue's load path (checks, quarantine, upsert by key, snapshot).
+its rows through the catalogue's load path (checks, quarantine, upsert by key, snapshot):
+each table is written as CSV to a temporary file batch by batch and streamed from there
+in chunks, so a million-person city loads in bounded memory.
 ``build`` resolves people, companies and vehicles from those resources' current rows (or,
 with ``--files``, straight from the folder) and stores the builds; only what changed since
 the last build is stamped as changed. Both show progress.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,6 +119,17 @@ def _spec(table: dict[str, Any], columns: list[str], city_code: str, index: int)
     )
 
 
+def _as_csv(parquet: pq.ParquetFile, path: Path) -> Path:
+    """Write a department table as CSV text, batch by batch (never the whole table)."""
+    names = parquet.schema_arrow.names
+    schema = pa.schema([(c, pa.string()) for c in names])
+    with pacsv.CSVWriter(str(path), schema) as writer:
+        for batch in parquet.iter_batches(batch_size=100_000):
+            texts = [pc.cast(batch.column(c), pa.string()) for c in names]
+            writer.write_batch(pa.record_batch(texts, schema=schema))
+    return path
+
+
 async def _load_all(settings: Settings, folder: Path, city_code: str) -> dict[str, Any]:
     clock = RealClock()
     engine, accounts = open_accounts(settings, clock)
@@ -130,25 +144,29 @@ async def _load_all(settings: Settings, folder: Path, city_code: str) -> dict[st
         have = {(h.resource.department_id, h.resource.spec.name_zh): h.resource.id
                 for h in found.hits}  # fmt: skip
         out = Table("来源 / source", "行 / rows in", "新增", "更新", "未变", "隔离 / quarantined")
-        with _bar() as bar:
+        with _bar() as bar, tempfile.TemporaryDirectory(prefix="citybrain-load-") as tmp:
             tables = _manifest(folder)
             task = bar.add_task("装载 / loading", total=len(tables))
+            rows_task = bar.add_task("", total=1.0)
             for index, table in enumerate(tables):
-                data = pq.read_table(folder / f"{table['source']}.parquet")
-                spec = _spec(table, data.column_names, city_code, index)
+                parquet = pq.ParquetFile(folder / f"{table['source']}.parquet")
+                columns = parquet.schema_arrow.names
+                spec = _spec(table, columns, city_code, index)
                 rid = have.get((spec.department_id, spec.name_zh))
                 if rid is None:
                     rid = (await catalog.publish(CTX, spec, "基础库部门原表 / registry intake")).id
                 bar.update(task, description=f"装载 / loading {table['source']}")
-                text = pa.table({c: pc.cast(data[c], pa.string()) for c in data.column_names})
-                buffer = pa.BufferOutputStream()
-                pacsv.write_csv(text, buffer)
                 name = table["source"].split("/")[-1] + ".csv"
-                source = FileSource(name, buffer.getvalue().to_pybytes(), LoadFormat.CSV)
-                mapping = {c: c.lower() for c in data.column_names}
-                report = await loader.load(
-                    CTX, rid, source, LoadOptions((table["key"].lower(),), mapping)
-                )
+                csv_path = _as_csv(parquet, Path(tmp) / name)
+
+                def progress(message: str, fraction: float) -> None:
+                    bar.update(rows_task, description=f"  {message}", completed=fraction)
+
+                source = FileSource(name, csv_path, LoadFormat.CSV)
+                mapping = {c: c.lower() for c in columns}
+                options = LoadOptions((table["key"].lower(),), mapping)
+                report = await loader.load(CTX, rid, source, options, progress)
+                csv_path.unlink()
                 out.add_row(table["source"], f"{report.rows_in:,}", f"{report.inserted:,}",
                             f"{report.updated:,}", f"{report.unchanged:,}",
                             f"{report.quarantined:,}")  # fmt: skip

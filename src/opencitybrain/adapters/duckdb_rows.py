@@ -6,6 +6,7 @@ Layout under ``<data_dir>/analytics``::
     rows.lock              serialises writers across processes (``flock``)
     parquet/<id>.parquet   the resource's current rows in key order (the read path)
     parquet/<id>.key       the key the resource was first loaded with, one name a line
+    staging/<id>-<n>/      a load's chunks (Parquet) until it merges them (then removed)
 
 Multi-worker decision: DuckDB lets one process at a time open a database file for
 writing, and a read-only open fails while a writer holds it. So nothing keeps the file
@@ -25,16 +26,21 @@ import fcntl
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from opencitybrain.adapters.duckdb_masks import MaskedColumns, Stamp, mask_sql
+from opencitybrain.adapters.duckdb_staging import ParquetStaging, Register, merge_incoming
 from opencitybrain.catalog.load_ports import Landed
 from opencitybrain.catalog.model import DataType, FieldSpec
-from opencitybrain.catalog.rows import Condition, Op, Row, RowPage, Value
+from opencitybrain.catalog.rows import Condition, MaskRule, Op, Row, RowPage, Value
 from opencitybrain.kernel.errors import Conflict, FieldError, InvalidInput
 
 _SQL_TYPES = {
@@ -47,6 +53,7 @@ _SQL_TYPES = {
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _COMPARE = {Op.EQ: "=", Op.NE: "<>", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 MAX_LIMIT = 100_000
+WRITE_MEMORY = "256MB"  # DuckDB spills past this while merging a load
 
 
 def _q(name: str) -> str:
@@ -63,6 +70,16 @@ def _bad(code: str, zh: str, en: str, where: str) -> InvalidInput:
     return InvalidInput(code, zh, en, (FieldError(where, en),))
 
 
+@dataclass(frozen=True, slots=True)
+class _Snap:
+    """What a read needs to know of a snapshot file."""
+
+    stamp: Stamp
+    source: str
+    types: dict[str, str]
+    rows: int
+
+
 class DuckRows:
     """Keep every resource's rows: DuckDB tables for writes, Parquet snapshots for reads."""
 
@@ -73,6 +90,8 @@ class DuckRows:
         self._thread_lock = threading.Lock()
         self._mem = duckdb.connect(":memory:")
         self._mem.execute("SET TimeZone = 'UTC'")
+        self._snaps: dict[Stamp, _Snap] = {}
+        self._masked = MaskedColumns()
 
     # --- paths ------------------------------------------------------------------------
 
@@ -114,8 +133,15 @@ class DuckRows:
         where: Sequence[Condition] = (),
         offset: int = 0,
         limit: int = 100,
+        masks: Mapping[str, MaskRule] | None = None,
     ) -> RowPage:
-        """Return a page of rows in key order (the snapshot's order) and the match count."""
+        """Return a page of rows in key order (the snapshot's order) and the match count.
+
+        Columns in ``masks`` come back masked: a small snapshot's masked columns are made
+        once and kept (see ``duckdb_masks.MaskedColumns``), and a page takes its rows from
+        them; a large one's text columns are masked by DuckDB in the page's query, other
+        types here on their Python text form.
+        """
         if offset < 0 or not 0 <= limit <= MAX_LIMIT:
             raise _bad(
                 "catalog.bad_page",
@@ -127,17 +153,38 @@ class DuckRows:
         if path is None:
             return RowPage([], 0)
         cols = list(dict.fromkeys(columns))
-        source, known = self._source(path)
-        self._check_columns([*cols, *(c.field for c in where)], known)
+        snap = self._snap(path)
+        self._check_columns([*cols, *(c.field for c in where)], snap.types)
         clause, params = _where(where)
-        total = self.count(resource_id, where)
+        total = self._count(snap.source, clause, params)
         if not cols or limit == 0:
             return RowPage([{} for _ in range(min(limit, max(total - offset, 0)))], total)
-        sql = (
-            f"SELECT {', '.join(_q(c) for c in cols)} FROM {source}{clause} "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}"
-        )
-        rows: list[Row] = self._query(sql, params).to_pylist()
+        masked = {c: masks[c] for c in cols if masks and c in masks}
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        if not masked or not self._masked.fits(snap.rows):
+            terms = [self._term(snap, c, masked.get(c)) for c in cols]
+            sql = f"SELECT {', '.join(terms)} FROM {snap.source}{clause}{page}"
+            rows: list[Row] = self._query(sql, params).to_pylist()
+            for name, rule in masked.items():
+                if snap.types[name] != "VARCHAR":  # masked here, on Python's text form
+                    for row in rows:
+                        value = row[name]
+                        row[name] = None if value is None else rule.apply(str(value))
+            return RowPage(rows, total)
+        # A small snapshot: gather the page's rows from its whole masked columns (kept).
+        clear = [_q(c) for c in cols if c not in masked]
+        numbered = f"read_parquet({_lit(str(path))}, file_row_number = true)"
+        sql = f"SELECT {', '.join([*clear, 'file_row_number'])} FROM {numbered}{clause}{page}"
+        table = self._query(sql, params)
+        at = table.column("file_row_number")
+        out = {}
+        for c in cols:
+            if c in masked:
+                whole = self._masked_column(snap, c, masked[c])
+                out[c] = whole.take(at)
+            else:
+                out[c] = table.column(c)
+        rows = pa.table(out).to_pylist()
         return RowPage(rows, total)
 
     def count(self, resource_id: str, where: Sequence[Condition] = ()) -> int:
@@ -145,17 +192,53 @@ class DuckRows:
         path = self.parquet(resource_id)
         if path is None:
             return 0
-        source, known = self._source(path)
-        self._check_columns([c.field for c in where], known)
+        snap = self._snap(path)
+        self._check_columns([c.field for c in where], snap.types)
         clause, params = _where(where)
+        return self._count(snap.source, clause, params)
+
+    def _count(self, source: str, clause: str, params: list[Any]) -> int:
         table = self._query(f"SELECT count(*) AS n FROM {source}{clause}", params)
         return int(table.column(0)[0].as_py())
 
-    def _source(self, path: Path) -> tuple[str, frozenset[str]]:
-        """Return the FROM term for a snapshot and its column names."""
-        source = f"read_parquet({_lit(str(path))})"
-        names = self._query(f"SELECT * FROM {source} LIMIT 0", []).column_names
-        return source, frozenset(names)
+    def _snap(self, path: Path) -> _Snap:
+        """Return the FROM term for a snapshot, its columns' DuckDB types and its row count.
+
+        Kept per snapshot file (path, inode, mtime, size): a load replaces the file by a
+        rename, which changes the inode, so a new snapshot is read afresh.
+        """
+        st = path.stat()
+        stamp = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        snap = self._snaps.get(stamp)
+        if snap is None:
+            source = f"read_parquet({_lit(str(path))})"
+            cursor = self._mem.cursor()
+            try:
+                rel = cursor.sql(f"SELECT * FROM {source} LIMIT 0")
+                types = {n: str(t) for n, t in zip(rel.columns, rel.types, strict=True)}
+                count = cursor.execute(f"SELECT count(*) FROM {source}").fetchone()
+            finally:
+                cursor.close()
+            snap = _Snap(stamp, source, types, int(count[0]) if count else 0)
+            if len(self._snaps) > 1024:  # many resources: start over rather than grow
+                self._snaps.clear()
+            self._snaps[stamp] = snap
+        return snap
+
+    @staticmethod
+    def _term(snap: _Snap, column: str, rule: MaskRule | None) -> str:
+        """Return a column's select term: masked by SQL when it is masked text."""
+        if rule is None or snap.types[column] != "VARCHAR":
+            return _q(column)
+        return f"{mask_sql(_q(column), rule)} AS {_q(column)}"
+
+    def _masked_column(self, snap: _Snap, column: str, rule: MaskRule) -> pa.ChunkedArray:
+        cursor = self._mem.cursor()
+        try:
+            text = snap.types[column] == "VARCHAR"
+            return self._masked.column(cursor, snap.stamp, snap.source, column, rule, text=text)
+        finally:
+            cursor.close()
 
     def _query(self, sql: str, params: list[Any]) -> Any:
         cursor = self._mem.cursor()
@@ -172,7 +255,7 @@ class DuckRows:
             cursor.close()
 
     @staticmethod
-    def _check_columns(names: Sequence[str], known: frozenset[str]) -> None:
+    def _check_columns(names: Sequence[str], known: Mapping[str, str]) -> None:
         unknown = [n for n in names if n not in known]
         if unknown:
             raise InvalidInput(
@@ -188,6 +271,32 @@ class DuckRows:
         self, resource_id: str, fields: Sequence[FieldSpec], key: Sequence[str], rows: Any
     ) -> Landed:
         """Upsert the rows by key in one transaction; rewrite the snapshot if they changed."""
+        names = [f.name for f in fields]
+
+        def register(conn: duckdb.DuckDBPyConnection) -> None:
+            conn.register("incoming", rows.select(names))
+
+        return self._land(resource_id, fields, key, register)
+
+    def stage(
+        self, resource_id: str, fields: Sequence[FieldSpec], key: Sequence[str]
+    ) -> ParquetStaging:
+        """Return a staging folder for a load's chunks, merged by ``key`` at the end."""
+        folder = self.root / "staging" / f"{self._id(resource_id)}-{uuid.uuid4().hex}"
+
+        def land(register: Register) -> Landed:
+            return self._land(resource_id, fields, key, register)
+
+        return ParquetStaging(folder, [f.name for f in fields], land)
+
+    def _land(
+        self,
+        resource_id: str,
+        fields: Sequence[FieldSpec],
+        key: Sequence[str],
+        register: Register,
+    ) -> Landed:
+        """Merge the relation ``register`` names ``incoming`` into the resource's table."""
         table = _q(f"r_{self._id(resource_id)}")
         names = [f.name for f in fields]
         if not key or any(k not in names for k in key):
@@ -201,11 +310,11 @@ class DuckRows:
                     f"the resource is loaded by key ({', '.join(known)}); it cannot change",
                 )
             self._ensure_table(conn, table, fields, key)
-            conn.register("incoming", rows.select(names))
+            register(conn)
             try:
-                landed = self._merge(conn, table, names, key)
+                landed = merge_incoming(conn, table, names, key)
             finally:
-                conn.unregister("incoming")
+                conn.execute("DROP VIEW IF EXISTS incoming")  # a registered table is a view
             if landed.inserted or landed.updated or self.parquet(resource_id) is None:
                 self._write_snapshot(conn, table, resource_id, key)
             if known is None:
@@ -222,6 +331,10 @@ class DuckRows:
                 conn = duckdb.connect(str(self.db_path))
                 try:
                     conn.execute("SET TimeZone = 'UTC'")
+                    # A load's merge and snapshot sort spill to disk past this, so a
+                    # million-row load does not hold its rows in memory a second time.
+                    conn.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
+                    conn.execute("SET preserve_insertion_order = false")
                     yield conn
                 finally:
                     conn.close()
@@ -239,43 +352,6 @@ class DuckRows:
         for f, d in zip(fields, decl, strict=True):
             if f.name not in have:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {d}")
-
-    @staticmethod
-    def _merge(
-        conn: duckdb.DuckDBPyConnection, table: str, names: Sequence[str], key: Sequence[str]
-    ) -> Landed:
-        """Insert new keys, replace changed rows, leave equal rows; count each."""
-        on = " AND ".join(f"i.{_q(k)} = t.{_q(k)}" for k in key)
-        values = [n for n in names if n not in key]
-        differs = " OR ".join(f"i.{_q(v)} IS DISTINCT FROM t.{_q(v)}" for v in values)
-        cols = ", ".join(_q(n) for n in names)
-        given = int(conn.execute("SELECT count(*) FROM incoming").fetchall()[0][0])
-        if not conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall():  # a first load
-            conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
-            return Landed(given, 0, 0)
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            conn.execute(
-                "CREATE OR REPLACE TEMP TABLE _changed AS "
-                f"SELECT i.*, t.{_q(key[0])} IS NULL AS _new FROM incoming i "
-                f"LEFT JOIN {table} t ON {on} "
-                f"WHERE t.{_q(key[0])} IS NULL{f' OR {differs}' if differs else ''}"
-            )
-            counted = conn.execute(
-                "SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new) "
-                "FROM _changed"
-            ).fetchall()[0]
-            inserted, updated = int(counted[0]), int(counted[1])
-            if updated:
-                match = " AND ".join(f"{table}.{_q(k)} = c.{_q(k)}" for k in key)
-                conn.execute(f"DELETE FROM {table} USING _changed c WHERE NOT c._new AND {match}")
-            conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _changed")
-            conn.execute("DROP TABLE _changed")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return Landed(inserted, updated, given - inserted - updated)
 
     def _write_snapshot(
         self, conn: duckdb.DuckDBPyConnection, table: str, resource_id: str, key: Sequence[str]

@@ -1,16 +1,20 @@
 """HTTP routes that load rows into a resource and report on loads.
 
 ``POST …/loads`` takes a file (multipart: CSV, XLSX or JSON lines; at most
-``MAX_UPLOAD_BYTES``), ``POST …/loads/sql`` a SQL connector (JSON). No route here returns
+``MAX_UPLOAD_BYTES``, spooled to a temporary file and loaded from it in chunks),
+``POST …/loads/sql`` a SQL connector (JSON). No route here returns
 a resource's rows: they leave only through the sharing layer, under a grant. The
 quarantined rows of a load go back only to the provider department that loaded them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import tempfile
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path as FilePath
+from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
@@ -154,7 +158,8 @@ def _form_mapping(text: str | None) -> dict[str, str]:
     return value
 
 
-async def _read_limited(request: Request, upload: UploadFile) -> bytes:
+async def _spool_limited(request: Request, upload: UploadFile, target: IO[bytes]) -> None:
+    """Copy the upload to ``target`` (a temporary file), refusing more than the limit."""
     too_large = CityBrainError(
         "catalog.load_too_large",
         f"文件超过 {MAX_UPLOAD_BYTES // (1 << 20)} MiB",
@@ -164,14 +169,13 @@ async def _read_limited(request: Request, upload: UploadFile) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + (1 << 20):
         raise too_large
-    parts: list[bytes] = []
     size = 0
     while chunk := await upload.read(_CHUNK):
         size += len(chunk)
         if size > MAX_UPLOAD_BYTES:
             raise too_large
-        parts.append(chunk)
-    return b"".join(parts)
+        await asyncio.to_thread(target.write, chunk)
+    await asyncio.to_thread(target.flush)
 
 
 @router.post(
@@ -198,9 +202,11 @@ async def upload_load(
     options = LoadOptions(_form_list(key), _form_mapping(mapping))
     name = (file.filename or "upload").rsplit("/", 1)[-1][:200]
     fmt = LoadFormat(format) if format else LoadFormat.of_filename(name)
-    data = await _read_limited(request, file)
-    source = FileSource(name, data, fmt, sheet or None)
-    return LoadOut.of(await svc.load(ctx, ref, source, options))
+    # The upload is spooled to a temporary file and the load streams from it in chunks.
+    with tempfile.NamedTemporaryFile(prefix="citybrain-upload-", suffix=f".{fmt.value}") as tmp:
+        await _spool_limited(request, file, tmp)
+        source = FileSource(name, FilePath(tmp.name), fmt, sheet or None)
+        return LoadOut.of(await svc.load(ctx, ref, source, options))
 
 
 @router.post("/sql", status_code=201, response_model=LoadOut, responses=CONFLICT_RESPONSE)

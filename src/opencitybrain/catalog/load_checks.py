@@ -3,7 +3,9 @@ split good rows from bad ones, and drop repeated keys.
 
 A row is quarantined for its first bad field (the reason names how many more failed);
 a row whose key is empty, or repeats a key an earlier row of the same load has, is
-quarantined too, so what lands is one row per key.
+quarantined too, so what lands is one row per key. A load is checked chunk by chunk
+(:func:`check_chunk`); the keys of earlier chunks are kept in a :class:`KeyIndex` (the key
+columns only), so a key repeated across chunks is caught like one within a chunk.
 """
 
 from __future__ import annotations
@@ -38,10 +40,19 @@ class Checked:
 
 
 def resolve_columns(
-    names: Sequence[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str]
+    names: Sequence[str],
+    fields: Sequence[FieldSpec],
+    mapping: Mapping[str, str],
+    *,
+    strict: bool = True,
 ) -> dict[str, str]:
-    """Return field name → source column: the mapping, else the field's name or Chinese name."""
+    """Return field name → source column: the mapping, else the field's name or Chinese name.
+
+    Not ``strict``: a mapped column not seen (yet) is left out instead of refused.
+    """
     by_name = {f.name: f for f in fields}
+    if not strict:
+        mapping = {src: dst for src, dst in mapping.items() if src in names}
     errors = [
         FieldError(f"mapping.{src}", "no such column / 源数据无此列")
         for src in mapping
@@ -66,15 +77,15 @@ def resolve_columns(
     return chosen
 
 
-def check_rows(
-    decoded: Decoded,
+def check_columns(
+    names: Sequence[str],
     fields: Sequence[FieldSpec],
     key: Sequence[str],
     mapping: Mapping[str, str],
-) -> Checked:
-    """Type every mapped column, quarantine bad rows and repeated keys."""
-    source = decoded.table
-    chosen = resolve_columns(source.column_names, fields, mapping)
+) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    """Return the columns chosen, the fields missing and the columns ignored; or raise
+    if the mapping is wrong or the key has no column."""
+    chosen = resolve_columns(names, fields, mapping)
     absent = [k for k in key if k not in chosen]
     if absent:
         raise InvalidInput(
@@ -83,14 +94,46 @@ def check_rows(
             f"the source has no column for the key field(s) {', '.join(absent)}",
             tuple(FieldError(k, "no column / 缺少此列") for k in absent),
         )
+    used = set(chosen.values())
+    missing = tuple(f.name for f in fields if f.name not in chosen)
+    return chosen, missing, tuple(c for c in names if c not in used)
+
+
+def check_rows(
+    decoded: Decoded,
+    fields: Sequence[FieldSpec],
+    key: Sequence[str],
+    mapping: Mapping[str, str],
+) -> Checked:
+    """Type every mapped column of a whole source, quarantine bad rows and repeated keys."""
+    chosen, missing, ignored = check_columns(decoded.table.column_names, fields, key, mapping)
+    checked = check_chunk(decoded, fields, key, chosen)
+    checked.missing, checked.ignored = missing, ignored
+    return checked
+
+
+def check_chunk(
+    decoded: Decoded,
+    fields: Sequence[FieldSpec],
+    key: Sequence[str],
+    chosen: Mapping[str, str],
+    seen: KeyIndex | None = None,
+) -> Checked:
+    """Type a chunk's columns (``chosen``: field → column; a column the chunk lacks reads
+    as empty), quarantine bad rows, keys repeated in the chunk or in ``seen``; add the
+    chunk's landing keys to ``seen``."""
+    source = decoded.table
     n = source.num_rows
     typed: dict[str, pa.Array] = {}
     bad = np.zeros((n, len(fields)), dtype=bool)
     wrong_keys: dict[int, np.ndarray] = {}  # key fields: which values were there but bad
     for j, f in enumerate(fields):
         src = chosen.get(f.name)
-        if src is None:
+        if src is None or src not in source.column_names:
             typed[f.name] = pa.nulls(n, arrow_type(f.data_type))
+            if f.name in key:
+                bad[:, j] = True
+                wrong_keys[j] = np.zeros(n, dtype=bool)
             continue
         raw = source.column(src).combine_chunks() if n else pa.array([], pa.string())
         trimmed = pc.utf8_trim(raw, characters=_TRIM)
@@ -111,15 +154,51 @@ def check_rows(
     good, rows = table.filter(pa.array(keep)), decoded.rows[keep]
     good, rows, repeats = _first_per_key(good, rows, source, decoded.rows, keep, key)
     quarantined += repeats
+    if seen is not None:
+        good, rows, earlier = seen.split(good, rows, source, decoded.rows)
+        quarantined += earlier
     quarantined.sort(key=lambda q: q.row)
-    used = set(chosen.values())
-    return Checked(
-        good,
-        rows,
-        quarantined,
-        tuple(f.name for f in fields if f.name not in chosen),
-        tuple(c for c in source.column_names if c not in used),
-    )
+    return Checked(good, rows, quarantined, (), ())
+
+
+class KeyIndex:
+    """The keys that landed in earlier chunks of a load, with the row each came from."""
+
+    def __init__(self, key: Sequence[str]) -> None:
+        self._key = list(key)
+        self._parts: list[pa.Table] = []
+
+    def split(
+        self, good: pa.Table, rows: Ints, source: pa.Table, numbers: Ints
+    ) -> tuple[pa.Table, Ints, list[Quarantined]]:
+        """Quarantine the rows whose key an earlier chunk has; remember the others' keys."""
+        repeats: list[Quarantined] = []
+        if self._parts and good.num_rows:
+            mine = good.select(self._key).append_column(
+                "_i", pa.array(np.arange(good.num_rows, dtype=np.int64))
+            )
+            hits = pa.concat_tables(self._parts).join(mine, keys=self._key, join_type="inner")
+            if hits.num_rows:
+                order = np.argsort(hits.column("_i").to_numpy())
+                at = hits.column("_i").to_numpy()[order]
+                earlier = hits.column("_first").to_numpy()[order]
+                repeat_rows = rows[at]
+                raws = _raw_rows(source, np.isin(numbers, repeat_rows))
+                repeats = [
+                    Quarantined(int(num), self._key[0], _repeats(int(e)), raw)
+                    for num, e, raw in zip(repeat_rows, earlier, raws, strict=True)
+                ]
+                keep = np.ones(good.num_rows, dtype=bool)
+                keep[at] = False
+                good, rows = good.filter(pa.array(keep)), rows[keep]
+        if good.num_rows:
+            part = good.select(self._key).append_column("_first", pa.array(rows, pa.int64()))
+            self._parts.append(part)
+        return good, rows, repeats
+
+
+def _repeats(row: int) -> str:
+    return f"键与第 {row} 行重复 / repeats the key of row {row}"
 
 
 def _raw_rows(source: pa.Table, mask: np.ndarray) -> list[dict[str, str | None]]:
@@ -183,12 +262,7 @@ def _first_per_key(
     source_mask = np.isin(numbers, repeat_rows) & keep
     raws = _raw_rows(source, source_mask)
     repeats = [
-        Quarantined(
-            int(num),
-            key[0],
-            f"键与第 {earlier[int(i)]} 行重复 / repeats the key of row {earlier[int(i)]}",
-            raw,
-        )
+        Quarantined(int(num), key[0], _repeats(earlier[int(i)]), raw)
         for i, num, raw in zip(np.flatnonzero(~first), repeat_rows, raws, strict=True)
     ]
     return good.filter(pa.array(first)), rows[first], repeats

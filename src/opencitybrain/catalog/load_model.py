@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
@@ -61,10 +62,10 @@ class LoadStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FileSource:
-    """A file's bytes and how to read them."""
+    """A file (its bytes, or its path on the server: read in chunks) and how to read it."""
 
     name: str
-    data: bytes
+    data: bytes | Path
     format: LoadFormat
     sheet: str | None = None  # XLSX: a sheet name (default: the first)
 

@@ -1,8 +1,9 @@
 """The port the loader writes rows through (the read side is :mod:`catalog.rows`).
 
-The loader hands the writer an Arrow table already typed per field (see
-:func:`arrow_type`) and free of bad rows and duplicate keys; the writer upserts it by the
-key and reports what changed. ``adapters/duckdb_rows.py`` implements both ports.
+The loader hands the writer Arrow tables already typed per field (see :func:`arrow_type`)
+and free of bad rows and duplicate keys: a load stages them chunk by chunk
+(:class:`Staging`) and merges them once at the end, by the key, learning what changed.
+``adapters/duckdb_rows.py`` implements both ports.
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ def arrow_type(data_type: DataType) -> Any:
             return pa.string()
 
 
+class Staging(Protocol):
+    """The rows of one load, set aside chunk by chunk until they are merged at once."""
+
+    def add(self, rows: Any) -> None:
+        """Set aside a chunk (a ``pa.Table`` typed per field, keys unique in the load)."""
+        ...
+
+    def merge(self) -> Landed:
+        """Upsert every staged row by the key in one transaction and report what changed."""
+        ...
+
+    def close(self) -> None:
+        """Drop what was staged (after a merge, or instead of one)."""
+        ...
+
+
 class RowWriter(Protocol):
     """Write validated rows into a resource's table, upserting by its key."""
 
@@ -59,6 +76,10 @@ class RowWriter(Protocol):
         Raise ``Conflict`` when the key differs from the one the resource was first
         loaded with (the key is what makes reloads idempotent; it cannot move).
         """
+        ...
+
+    def stage(self, resource_id: str, fields: Sequence[FieldSpec], key: Sequence[str]) -> Staging:
+        """Return a staging area for a load's rows, merged by ``key`` at the end."""
         ...
 
     def key_of(self, resource_id: str) -> tuple[str, ...] | None:

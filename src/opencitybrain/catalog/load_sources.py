@@ -1,19 +1,19 @@
-"""Read a load's source into text columns: CSV, XLSX, JSON lines, or a SQL query.
+"""Read a load's source into text columns: the pieces shared by every format, XLSX, and
+a block of JSON lines (streaming itself is :mod:`catalog.load_stream`).
 
-Every source becomes an Arrow table of ``string`` columns named as in the source, with
+Every source becomes Arrow tables of ``string`` columns named as in the source, with
 the row number of each row (1 = the first data row) and the rows that could not be read
 at all (a CSV line with the wrong number of columns, a line that is not a JSON object),
 which go to quarantine like any other bad row. Checking the values is the next step
 (:mod:`catalog.load_checks`), column by column.
 
-CSV and JSON lines are decoded by pyarrow (C++), not row by row in Python. A CSV file is
+CSV and JSON lines are decoded by pyarrow (C++), not row by row in Python. A file is
 UTF-8 (with or without a byte-order mark) or else GB18030, the superset of GBK that
 Chinese spreadsheets export.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -25,14 +25,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from opencitybrain.catalog.load_model import MAX_ROWS, LoadFormat, Quarantined
+from opencitybrain.catalog.load_model import MAX_ROWS, Quarantined
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
 Ints = npt.NDArray[np.int64]
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -50,105 +48,13 @@ def unreadable(what: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput("catalog.load_unreadable", zh, en, (FieldError(what, en),))
 
 
-def decode_file(data: bytes, fmt: LoadFormat, sheet: str | None = None) -> Decoded:
-    """Read a file of the given format."""
-    if fmt is LoadFormat.CSV:
-        return read_csv(data)
-    if fmt is LoadFormat.XLSX:
-        return read_xlsx(data, sheet)
-    if fmt is LoadFormat.JSONL:
-        return read_jsonl(data)
-    raise unreadable("format", "文件格式不支持", f"{fmt.value} is not a file format")
-
-
-# --- CSV ------------------------------------------------------------------------------
-
-
-def to_utf8(data: bytes) -> tuple[bytes, str]:
-    """Return the bytes as UTF-8 and the encoding they were in (utf-8 or gb18030)."""
-    if data.startswith(_BOM):
-        return data[len(_BOM) :], "utf-8"
-    try:
-        pa.array([data], pa.binary()).cast(pa.string())  # validates UTF-8 in C++
-        return data, "utf-8"
-    except pa.ArrowInvalid:
-        pass
-    try:
-        return data.decode("gb18030").encode("utf-8"), "gb18030"
-    except UnicodeDecodeError:
-        raise unreadable(
-            "file", "文件编码无法识别（须为 UTF-8 或 GBK/GB18030）", "not UTF-8 nor GBK/GB18030"
-        ) from None
-
-
-def _header(data: bytes) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    names = next(csv.reader([first]), [])
-    names = [n.strip() for n in names]
-    if not names or not any(names):
-        raise unreadable("file", "文件首行须为列名", "the first line must name the columns")
-    _unique(names)
-    return names
-
-
-def _unique(names: Sequence[str]) -> None:
+def unique(names: Sequence[str]) -> None:
+    """Raise if a column name repeats."""
     seen = {n for n in names if list(names).count(n) > 1}
     if seen:
         raise unreadable(
             "file", f"列名重复：{', '.join(sorted(seen))}", f"repeated columns: {sorted(seen)}"
         )
-
-
-def read_csv(data: bytes) -> Decoded:
-    """Read CSV text (a header line, then rows) into string columns."""
-    utf8, encoding = to_utf8(data)
-    if not utf8.strip():
-        raise unreadable("file", "文件为空", "the file is empty")
-    names = _header(utf8)
-    table, bad = _parse_csv(utf8, names, threads=True)
-    if any(row.number is None for row in bad):  # numbers are known single-threaded only
-        table, bad = _parse_csv(utf8, names, threads=False)
-    total = table.num_rows + len(bad)
-    if total > MAX_ROWS:
-        raise unreadable("file", f"行数超过上限 {MAX_ROWS}", f"more than {MAX_ROWS} rows")
-    bad_rows = np.array(sorted(int(r.number) - 1 for r in bad), dtype=np.int64)
-    rows = np.arange(1, total + 1, dtype=np.int64)
-    if len(bad_rows):
-        rows = np.setdiff1d(rows, bad_rows).astype(np.int64)
-    rejected = [
-        Quarantined(
-            int(r.number) - 1,
-            "",
-            f"列数为 {r.actual_columns}，应为 {r.expected_columns} / "
-            f"{r.actual_columns} columns, {r.expected_columns} expected",
-            {"_line": str(r.text)[:2000]},
-        )
-        for r in bad
-    ]
-    return Decoded(table, rows, rejected, encoding)
-
-
-def _parse_csv(data: bytes, names: list[str], *, threads: bool) -> tuple[pa.Table, list[Any]]:
-    bad: list[Any] = []
-
-    def keep(row: Any) -> str:
-        bad.append(row)
-        return "skip"
-
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(use_threads=threads, block_size=8 << 20),
-            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise unreadable("file", "CSV 文件无法解析", f"unreadable CSV: {str(exc)[:200]}") from None
-    return table, bad
 
 
 # --- XLSX -----------------------------------------------------------------------------
@@ -205,7 +111,7 @@ def read_xlsx(data: bytes, sheet: str | None) -> Decoded:
             header.pop()
         if not header:
             raise unreadable("file", "工作表首行须为列名", "the first row must name the columns")
-        _unique(header)
+        unique(header)
         kept: list[Sequence[object]] = []
         numbers: list[int] = []
         rejected: list[Quarantined] = []
@@ -228,21 +134,22 @@ def read_xlsx(data: bytes, sheet: str | None) -> Decoded:
 # --- JSON lines -----------------------------------------------------------------------
 
 
-def read_jsonl(data: bytes) -> Decoded:
-    """Read JSON lines (one object a line); a bad line is quarantined, not fatal."""
-    utf8, encoding = to_utf8(data)
-    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
-    try:
-        table = pa_json.read_json(io.BytesIO(utf8))
-    except pa.ArrowInvalid:
-        table = None
-    if table is not None and table.num_rows == lines and b"\n\n" not in utf8:
-        if table.num_rows > MAX_ROWS:
-            raise unreadable("file", f"行数超过上限 {MAX_ROWS}", f"more than {MAX_ROWS} rows")
-        cols = {name: _as_text(table.column(name)) for name in table.column_names}
-        rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-        return Decoded(pa.table(cols) if cols else table, rows, [], encoding)
-    return _jsonl_slowly(utf8, encoding)
+def jsonl_block(lines: list[bytes], first: int, encoding: str) -> Decoded:
+    """Read JSON lines (UTF-8; ``first`` the number of the first) into text columns.
+
+    pyarrow's reader when every line is an object of consistent types; otherwise line by
+    line, a bad line quarantined, not fatal.
+    """
+    if lines and all(line.strip() for line in lines):
+        try:
+            table = pa_json.read_json(io.BytesIO(b"\n".join(lines)))
+        except pa.ArrowInvalid:
+            table = None
+        if table is not None and table.num_rows == len(lines):
+            cols = {name: _as_text(table.column(name)) for name in table.column_names}
+            rows = np.arange(first, first + table.num_rows, dtype=np.int64)
+            return Decoded(pa.table(cols) if cols else table, rows, [], encoding)
+    return _jsonl_slowly(lines, first, encoding)
 
 
 def _as_text(column: Any) -> Any:
@@ -263,13 +170,13 @@ def _as_text(column: Any) -> Any:
     return column.cast(pa.string())
 
 
-def _jsonl_slowly(utf8: bytes, encoding: str) -> Decoded:
+def _jsonl_slowly(lines: list[bytes], first: int, encoding: str) -> Decoded:
     """Read JSON lines one by one: what pyarrow refuses (a bad line, mixed types)."""
     names: dict[str, None] = {}
     objects: list[dict[str, object]] = []
     numbers: list[int] = []
     rejected: list[Quarantined] = []
-    for n, line in enumerate(utf8.split(b"\n"), start=1):
+    for n, line in enumerate(lines, start=first):
         if not line.strip():
             continue
         try:
@@ -283,8 +190,6 @@ def _jsonl_slowly(utf8: bytes, encoding: str) -> Decoded:
         names.update(dict.fromkeys(value))
         objects.append(value)
         numbers.append(n)
-        if len(objects) + len(rejected) > MAX_ROWS:
-            raise unreadable("file", f"行数超过上限 {MAX_ROWS}", f"more than {MAX_ROWS} rows")
     order = list(names)
     table = columns_of(order, ([o.get(k) for k in order] for o in objects))
     return Decoded(table, np.array(numbers, dtype=np.int64), rejected, encoding)

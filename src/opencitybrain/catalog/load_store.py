@@ -8,7 +8,8 @@ The rows themselves live in the analytics store (``adapters/duckdb_rows.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -55,8 +56,8 @@ _CHUNK = 5000
 class LoadStore(Protocol):
     """Keep load reports and their quarantined rows."""
 
-    def add(self, report: LoadReport, quarantined: Sequence[Quarantined]) -> None:
-        """Store a load's report and its quarantined rows in one transaction."""
+    def add(self, report: LoadReport, quarantined: Iterable[Quarantined]) -> None:
+        """Store a load's report and its quarantined rows (in row order) in one transaction."""
         ...
 
     def get(self, load_id: str) -> LoadReport | None:
@@ -103,8 +104,9 @@ class SqlLoadStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def add(self, report: LoadReport, quarantined: Sequence[Quarantined]) -> None:
-        """Store a load's report and its quarantined rows in one transaction."""
+    def add(self, report: LoadReport, quarantined: Iterable[Quarantined]) -> None:
+        """Store a load's report and its quarantined rows (read in batches) in one
+        transaction."""
         r = report
         detail = {
             "missing_fields": list(r.missing_fields),
@@ -122,8 +124,9 @@ class SqlLoadStore:
                     started_at=r.started_at, finished_at=r.finished_at, detail=detail,
                 )
             )  # fmt: skip
-            for start in range(0, len(quarantined), _CHUNK):
-                chunk = quarantined[start : start + _CHUNK]
+            rows = iter(quarantined)
+            start = 0
+            while chunk := list(itertools.islice(rows, _CHUNK)):
                 conn.execute(
                     quarantine.insert(),
                     [
@@ -138,6 +141,7 @@ class SqlLoadStore:
                         for i, q in enumerate(chunk)
                     ],
                 )
+                start += len(chunk)
 
     def get(self, load_id: str) -> LoadReport | None:
         """Return a load's report, or None."""

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from opencitybrain.accounts.model import Permission, Role
 from opencitybrain.accounts.service import ensure
-from opencitybrain.catalog.load_checks import check_rows
+from opencitybrain.catalog.load_checks import (
+    KeyIndex,
+    check_chunk,
+    check_columns,
+    resolve_columns,
+)
 from opencitybrain.catalog.load_connector import read_sql, shown
 from opencitybrain.catalog.load_model import (
     FileSource,
@@ -28,9 +33,11 @@ from opencitybrain.catalog.load_model import (
     Quarantined,
     Source,
 )
-from opencitybrain.catalog.load_ports import Landed, RowWriter
-from opencitybrain.catalog.load_sources import Decoded, decode_file
+from opencitybrain.catalog.load_ports import Landed, RowWriter, Staging
+from opencitybrain.catalog.load_sources import Decoded
+from opencitybrain.catalog.load_spool import QuarantineSpool
 from opencitybrain.catalog.load_store import LoadStore
+from opencitybrain.catalog.load_stream import CHUNK_ROWS, decode_chunks, input_size, slices
 from opencitybrain.catalog.model import FieldSpec, Resource, Status
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.bus import Bus
@@ -52,6 +59,18 @@ MAX_PAGE = 1000
 
 def _quiet(message: str, fraction: float) -> None:
     """Ignore progress."""
+
+
+@dataclass
+class Read:
+    """What reading a source found so far: rows, quarantine, columns, encoding."""
+
+    rows: int = 0
+    bytes: int = 0
+    quarantined: QuarantineSpool = field(default_factory=QuarantineSpool)
+    missing: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    encoding: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +98,11 @@ class LoadService:
         clock: Clock,
         bus: Bus,
         connectors: Connectors,
+        *,
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         self._catalog = catalog
+        self._chunk_rows = chunk_rows
         self._writer = writer
         self._store = store
         self._clock = clock
@@ -172,51 +194,79 @@ class LoadService:
         name = source.name if isinstance(source, FileSource) else shown(source.url)
         started, t0 = self._clock.now(), time.perf_counter()
 
-        def report(
-            landed: Landed,
-            quarantined: int,
-            error: str = "",
-            decoded: Decoded | None = None,
-            missing: tuple[str, ...] = (),
-            ignored: tuple[str, ...] = (),
-        ) -> LoadReport:
+        def report(landed: Landed, read: Read | None = None, error: str = "") -> LoadReport:
+            read = read or Read()
             return LoadReport(
                 id=new_id(), resource_id=resource.id, department_id=resource.department_id,
                 actor=ctx.actor, format=fmt, source=name[:500], key=key,
                 status=LoadStatus.FAILED if error else LoadStatus.DONE,
-                rows_in=landed.total + quarantined, inserted=landed.inserted,
-                updated=landed.updated, unchanged=landed.unchanged, quarantined=quarantined,
-                started_at=started,
+                rows_in=landed.total + len(read.quarantined), inserted=landed.inserted,
+                updated=landed.updated, unchanged=landed.unchanged,
+                quarantined=len(read.quarantined), started_at=started,
                 finished_at=started + timedelta(seconds=time.perf_counter() - t0),
-                missing_fields=missing, ignored_columns=ignored,
-                encoding=decoded.encoding if decoded else "", error=error,
+                missing_fields=read.missing, ignored_columns=read.ignored,
+                encoding=read.encoding, error=error,
             )  # fmt: skip
 
-        progress("读取数据 / reading the source", 0.05)
+        staging = self._writer.stage(resource.id, resource.spec.fields, key)
+        read = Read()
         try:
-            decoded = self._decode(source)
-            progress("校验数据 / checking values", 0.35)
-            checked = check_rows(decoded, resource.spec.fields, key, options.mapping)
-        except CityBrainError as exc:
-            failed = report(Landed(), 0, error=exc.message[:500])
-            self._store.add(failed, [])
-            raise
-        progress("写入数据 / landing rows", 0.6)
-        landed = Landed()
-        if checked.table.num_rows:
-            landed = self._writer.upsert(resource.id, resource.spec.fields, key, checked.table)
-        progress("保存报告 / keeping the report", 0.9)
-        done = report(
-            landed, len(checked.quarantined), "", decoded, checked.missing, checked.ignored
-        )
-        self._store.add(done, checked.quarantined)
+            try:
+                self._read(source, resource.spec.fields, key, options, staging, read, progress)
+            except CityBrainError as exc:
+                self._store.add(report(Landed(), error=exc.message[:500]), [])
+                raise
+            progress(f"写入 {read.rows:,} 行 / merging {read.rows:,} rows", 0.85)
+            landed = staging.merge()
+            progress("保存报告 / keeping the report", 0.95)
+            done = report(landed, read)
+            self._store.add(done, read.quarantined)
+        finally:
+            staging.close()
+            read.quarantined.close()
         progress("完成 / done", 1.0)
         return done
 
-    def _decode(self, source: Source) -> Decoded:
+    def _read(
+        self,
+        source: Source,
+        fields: Sequence[FieldSpec],
+        key: tuple[str, ...],
+        options: LoadOptions,
+        staging: Staging,
+        read: Read,
+        progress: Progress,
+    ) -> None:
+        """Decode, check and stage the source chunk by chunk; quarantine into ``read``."""
+        size = input_size(source.data) if isinstance(source, FileSource) else 0
+
+        def told(n: int) -> None:
+            read.bytes = n
+
+        progress("读取数据 / reading the source", 0.0)
+        names: dict[str, None] = {}
+        seen = KeyIndex(key)
+        for i, chunk in enumerate(self._chunks(source, told)):
+            names.update(dict.fromkeys(chunk.table.column_names))
+            if i == 0 and not (
+                isinstance(source, FileSource) and source.format is LoadFormat.JSONL
+            ):
+                check_columns(list(names), fields, key, options.mapping)  # fixed columns
+            chosen = resolve_columns(list(names), fields, options.mapping, strict=False)
+            checked = check_chunk(chunk, fields, key, chosen, seen)
+            read.quarantined.extend(checked.quarantined)
+            staging.add(checked.table)
+            read.rows += chunk.table.num_rows + len(chunk.rejected)
+            read.encoding = chunk.encoding
+            done = read.bytes / size if size else 0.5
+            progress(f"校验 {read.rows:,} 行 / checked {read.rows:,} rows", 0.8 * done)
+        _, read.missing, read.ignored = check_columns(list(names), fields, key, options.mapping)
+
+    def _chunks(self, source: Source, told: Callable[[int], None]) -> Iterator[Decoded]:
         if isinstance(source, FileSource):
-            return decode_file(source.data, source.format, source.sheet)
-        return read_sql(source, self._connectors.root, self._connectors.platform_url)
+            return decode_chunks(source.data, source.format, source.sheet, self._chunk_rows, told)
+        whole = read_sql(source, self._connectors.root, self._connectors.platform_url)
+        return slices(whole, self._chunk_rows)
 
     # --- reading reports --------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from stdnum.cn import ric, uscc
 
 from opencitybrain.catalog.load_checks import check_rows
 from opencitybrain.catalog.load_model import LoadFormat
-from opencitybrain.catalog.load_sources import read_csv, read_jsonl, text
+from opencitybrain.catalog.load_sources import text
+from opencitybrain.catalog.load_stream import read_csv, read_jsonl
 from opencitybrain.catalog.load_types import PARSERS
 from opencitybrain.catalog.model import DataType, FieldSpec
 from opencitybrain.kernel.errors import InvalidInput
