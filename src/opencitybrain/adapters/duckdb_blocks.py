@@ -18,7 +18,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opencitybrain.blocks.model import FIELD_RE, Op, check_field
-from opencitybrain.blocks.store import CATEGORY, CHAIN, ROWS, Grouped, GroupPlan, Summary
+from opencitybrain.blocks.store import (
+    CATEGORY,
+    CHAIN,
+    PARTS,
+    ROWS,
+    Grouped,
+    GroupPlan,
+    Summary,
+)
 from opencitybrain.kernel.errors import InvalidInput
 
 MAX_NATIVE = 8
@@ -205,99 +213,74 @@ class DuckBlockEngine:
         return Grouped(out, int(rows[0][4]), int(rows[0][5]))
 
     def summarise(self, table: pa.Table) -> Summary:
-        """Group the rows once by the chain of places (and by each categorical field).
+        """Group the rows once per level by its chain of places (and per categorical field).
 
         Integer and text fields whose categories times the places stay small are
         categorical; numeric fields get sum, count, min and max per group, so averages and
-        every level's blocks follow from sums of the parts.
+        every region's blocks follow from sums of the parts. The finest grouping (to the
+        grid) reads the rows; the coarser levels roll it up.
         """
         chain = [c for c in CHAIN if c in table.column_names]
         fields = [f for f in table.schema if f.name not in CHAIN and FIELD_RE.match(f.name)]
         numeric = [f.name for f in fields if _is_numeric(f.type)]
         integer = [f.name for f in fields if pa.types.is_integer(f.type)]
         candidates = [f.name for f in fields if _is_categorical(f.type)][:MAX_CATEGORICAL]
+        tables: dict[tuple[str | None, str], pa.Table] = {}
         with self._lock:
             cursor = self._con.cursor()
         try:
             cursor.register("summary_rows", table)
-            tables: dict[str | None, pa.Table] = {None: self._summary(cursor, chain, None, numeric)}
+            fine = self._summary(cursor, chain, None, numeric)
+            tables.update(self._roll_up(cursor, fine, chain, None, numeric))
             if candidates:
                 counts = ", ".join(f"approx_count_distinct({_q(c)})" for c in candidates)
                 found = cursor.execute(f"SELECT {counts} FROM summary_rows").fetchall()[0]  # noqa: S608
-                places = max(tables[None].num_rows, 1)
+                places = max(fine.num_rows, 1)
                 for name, distinct in zip(candidates, found, strict=True):
                     # An estimate (HyperLogLog, a few percent): it only sizes the table.
                     if places * max(int(distinct or 0), 1) <= MAX_SUMMARY_ROWS:
-                        tables[name] = self._summary(cursor, chain, name, numeric)
+                        fine = self._summary(cursor, chain, name, numeric)
+                        tables.update(self._roll_up(cursor, fine, chain, name, numeric))
         finally:
             cursor.close()
-        return Summary(frozenset(numeric), frozenset(integer), tables)
+        return Summary(
+            frozenset(numeric), frozenset(integer), frozenset(k for k, _ in tables if k), tables
+        )
 
     def _summary(
         self, cursor: duckdb.DuckDBPyConnection, chain: list[str], by: str | None,
         numeric: list[str],
     ) -> pa.Table:  # fmt: skip
-        keys = [_q(c) for c in chain]
+        # Codes as text even where a column holds nulls only (Arrow's null type).
+        keys = [f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in chain]
         if by is not None:
             keys.append(f"CAST({_q(by)} AS VARCHAR) AS {CATEGORY}")
         parts = [f"count(*) AS {ROWS}"]
         for name in numeric:
             f = _q(name)
-            parts += [f"{p}({f}) AS {_part(p, name)}" for p in ("sum", "count", "min", "max")]
+            parts += [f"{p}({f}) AS {_part(p, name)}" for p in PARTS]
         sql = f"SELECT {', '.join(keys + parts)} FROM summary_rows GROUP BY ALL"  # noqa: S608
         return cursor.sql(sql).to_arrow_table()
 
-    def cut(self, summary: Summary, table: pa.Table, plan: GroupPlan) -> Grouped:
-        """Return the plan's groups from a summary table: the same answer as ``group``."""
-        where: list[str] = []
-        params: list[Any] = []
-        if plan.prefix_column is not None and plan.prefix:
-            column = _q(plan.prefix_column)
-            where.append(f"{column} >= ? AND {column} < ?")
-            params.extend([plan.prefix, _next(plan.prefix)])
-        op, field = plan.metric.op, plan.metric.field or ""
-        if op is Op.COUNT:
-            value = f"sum({ROWS})"
-        elif op is Op.SUM:
-            # Integer sums come back as integers, as the rows' sum does (a HUGEINT).
-            value = f"sum({_part('sum', field)})"
-            if field in summary.integer:
-                value = f"CAST({value} AS HUGEINT)"
-        elif op is Op.AVG:
-            value = f"CAST(sum({_part('sum', field)}) AS DOUBLE) / sum({_part('count', field)})"
-        elif op is Op.DISTINCT:
-            value = f"count(DISTINCT {CATEGORY})"
-        else:
-            value = f"{op.value}({_part(op.value, field)})"
-        category = CATEGORY if plan.by else "NULL::VARCHAR"
-        key = _q(plan.key)
-        filters = " AND ".join(where) or "TRUE"
-        sql = f"""
-            WITH scoped AS (SELECT * FROM summary WHERE {filters})
-            SELECT k, c, v,
-                   (SELECT coalesce(sum({ROWS}), 0) FROM scoped) AS n,
-                   (SELECT coalesce(sum({ROWS}), 0) FROM scoped
-                    WHERE {key} IS NULL OR {key} = '') AS u
-            FROM (
-                SELECT {key} AS k, {category} AS c, {value} AS v
-                FROM scoped WHERE {key} <> ''
-                GROUP BY ALL
-            )
-            ORDER BY k, c
-        """  # noqa: S608 - identifiers checked and quoted, values bound
-        with self._lock:
-            cursor = self._con.cursor()
-        try:
-            cursor.register("summary", table)
-            rows = cursor.execute(sql, params).fetchall()
-            if not rows:
-                count_sql = f"""SELECT coalesce(sum({ROWS}), 0),
-                    coalesce(sum({ROWS}) FILTER (WHERE {key} IS NULL OR {key} = ''), 0)
-                    FROM summary WHERE {filters}"""  # noqa: S608
-                n, u = cursor.execute(count_sql, params).fetchone() or (0, 0)
-                return Grouped([], int(n), int(u))
-        finally:
-            cursor.close()
-        return Grouped(
-            [(str(r[0]), r[1], None, r[2]) for r in rows], int(rows[0][3]), int(rows[0][4])
-        )
+    def _roll_up(
+        self, cursor: duckdb.DuckDBPyConnection, fine: pa.Table, chain: list[str],
+        by: str | None, numeric: list[str],
+    ) -> dict[tuple[str | None, str], pa.Table]:  # fmt: skip
+        """Return each level's table: the finest groups summed up to the level's chain."""
+        out = {(by, chain[-1]): fine} if chain else {}
+        cursor.register("summary_fine", fine)
+        # Counts stay BIGINT (a sum of them would be a HUGEINT, read back as a decimal).
+        parts = [f"CAST(sum({ROWS}) AS BIGINT) AS {ROWS}"]
+        for name in numeric:
+            parts += [
+                f"sum({_part('sum', name)}) AS {_part('sum', name)}",
+                f"CAST(sum({_part('count', name)}) AS BIGINT) AS {_part('count', name)}",
+                f"min({_part('min', name)}) AS {_part('min', name)}",
+                f"max({_part('max', name)}) AS {_part('max', name)}",
+            ]
+        for depth in range(1, len(chain)):
+            keys = [_q(c) for c in chain[:depth]] + ([CATEGORY] if by is not None else [])
+            sql = f"SELECT {', '.join(keys + parts)} FROM summary_fine GROUP BY ALL"  # noqa: S608
+            out[(by, chain[depth - 1])] = cursor.sql(sql).to_arrow_table()
+        cursor.unregister("summary_fine")
+        return out

@@ -41,6 +41,7 @@ from opencitybrain.blocks.model import (
     parent_code,
 )
 from opencitybrain.blocks.store import CITY_KEY, BlockEngine, GroupPlan, Summary
+from opencitybrain.blocks.summary import cut as cut_summary
 from opencitybrain.kernel.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ class BlockService:
         cut = summary.table_for(plan) if summary is not None else None
         if summary is not None and cut is not None:
             # Every place's groups were summed up once per version: cut them by region.
-            grouped = self._engine.cut(summary, _with_city(cut, key), plan)
+            grouped = cut_summary(summary, _with_city(cut, key), plan)
         else:
             grouped = self._engine.group(_with_city(table, key), plan)
         blocks = tuple(

@@ -4,8 +4,9 @@ The service keeps each resource's located rows as an Arrow table (one per snapsh
 version) and hands it to the engine with a plan; the engine does the GROUP BY. After
 locating a version the service asks the engine once for its ``Summary`` (the rows grouped
 by county, street, community and grid, and by each categorical field, with every metric's
-parts); a plan the summary can answer is cut from those small tables instead of scanning
-the rows. The DuckDB implementation is ``adapters.duckdb_blocks.DuckBlockEngine``.
+parts); a plan the summary can answer is cut from those small tables
+(``blocks.summary.cut``, in Arrow) instead of scanning the rows. The DuckDB
+implementation is ``adapters.duckdb_blocks.DuckBlockEngine``.
 """
 
 from __future__ import annotations
@@ -61,23 +62,30 @@ class Grouped:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """A version's rows grouped once by the whole chain of places, per metric part.
+    """A version's rows grouped once per level by its chain of places, per metric part.
 
-    ``tables[None]`` has a row per (county, street, community, grid) group with its rows
-    and, per numeric field, its sum, count of values, min and max; ``tables[f]`` the same
-    per category of the categorical field ``f``. Any level's blocks within any region
-    are these groups filtered by the region and summed up by the level's column, so a
-    query reads thousands of rows, not millions.
+    ``tables[(None, "_street")]`` has a row per (county, street) group with its rows and,
+    per numeric field, its sum, count of values, min and max; ``tables[(f, "_street")]``
+    the same per category of the categorical field ``f``. A level's blocks within any
+    region above it are its table's groups filtered by the region and summed up by the
+    level's column (a street seen in two counties, as a locator's edge may place it,
+    adds up as the rows do), so a query reads hundreds or thousands of rows, not millions.
     """
 
     numeric: frozenset[str]  # fields with sum/count/min/max parts
     integer: frozenset[str]  # the numeric fields whose sums are integers
-    tables: Mapping[str | None, pa.Table]  # by category field (None: no category)
+    categories: frozenset[str]  # categorical fields with tables of their own
+    tables: Mapping[tuple[str | None, str], pa.Table]  # (category field, level column)
 
     @property
     def nbytes(self) -> int:
         """Return the memory the summary tables take."""
         return sum(t.nbytes for t in self.tables.values())
+
+    @property
+    def num_rows(self) -> int:
+        """Return the rows of all summary tables."""
+        return sum(t.num_rows for t in self.tables.values())
 
     def table_for(self, plan: GroupPlan) -> pa.Table | None:
         """Return the summary table that answers a plan exactly, or None (scan the rows).
@@ -85,17 +93,19 @@ class Summary:
         Time windows (any start and end) and distinct counts of fields with no categories
         kept are not summarised; nor are H3 cells (made per resolution on demand).
         """
-        if plan.time_field is not None or plan.key not in (*CHAIN, CITY_KEY):
+        level = CHAIN[0] if plan.key == CITY_KEY else plan.key
+        if plan.time_field is not None or level not in CHAIN:
             return None
-        if plan.prefix_column is not None and plan.prefix_column not in CHAIN:
+        chain = CHAIN[: CHAIN.index(level) + 1]
+        if plan.prefix_column is not None and plan.prefix_column not in chain:
             return None
         metric = plan.metric
         if metric.op is Op.DISTINCT:
             # Distinct values of a categorical field are its categories present.
-            return self.tables.get(metric.field) if plan.by is None else None
+            return self.tables.get((metric.field, level)) if plan.by is None else None
         if metric.op is not Op.COUNT and metric.field not in self.numeric:
             return None
-        return self.tables.get(plan.by) if plan.by is None or plan.by in self.tables else None
+        return self.tables.get((plan.by, level))
 
 
 class BlockEngine(Protocol):
@@ -115,8 +125,4 @@ class BlockEngine(Protocol):
 
     def summarise(self, table: pa.Table) -> Summary:
         """Return the located rows' summary (grouped by the chain of places, per category)."""
-        ...
-
-    def cut(self, summary: Summary, table: pa.Table, plan: GroupPlan) -> Grouped:
-        """Return the plan's groups from a summary table (``Summary.table_for``)."""
         ...

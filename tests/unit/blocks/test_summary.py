@@ -24,6 +24,7 @@ from opencitybrain.blocks.model import (
 )
 from opencitybrain.blocks.service import BlockService
 from opencitybrain.blocks.store import CHAIN, Grouped, GroupPlan
+from opencitybrain.blocks.summary import cut as cut_summary
 from opencitybrain.kernel.errors import Forbidden, InvalidInput
 
 from .fakes import SquareLocator
@@ -202,11 +203,14 @@ def test_cut_equals_group_even_where_places_do_not_nest(
                 for by in (None, "kind"):
                     plan = GroupPlan(key, metric, prefix_column=column, prefix=prefix, by=by)
                     cut = summary.table_for(plan)
+                    if column is not None and CHAIN.index(column) > CHAIN.index(key):
+                        assert cut is None  # a region below the level: no such question
+                        continue
                     if metric.op is Op.DISTINCT and by is not None:
                         assert cut is None
                         continue
                     assert cut is not None
-                    assert engine.cut(summary, cut, plan) == engine.group(table, plan)
+                    assert cut_summary(summary, cut, plan) == engine.group(table, plan)
 
 
 def test_what_the_summary_leaves_to_the_scan(tmp_path: Path) -> None:
