@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from opencitybrain.accounts.model import Permission
 from opencitybrain.apikit.auth import require
 from opencitybrain.apikit.problems import CONFLICT_RESPONSE, PROBLEM_RESPONSES
-from opencitybrain.apikit.services import registry
+from opencitybrain.apikit.services import ServiceRegistry, registry
+from opencitybrain.catalog.open_extracts import NoOpenExtracts, OpenExtracts
 from opencitybrain.catalog.schemas import (
     ResourceBody,
     ResourceOut,
@@ -39,10 +40,30 @@ def _catalog(request: Request) -> CatalogService:
 Catalog = Annotated[CatalogService, Depends(_catalog)]
 
 
+def open_extracts(services: ServiceRegistry) -> OpenExtracts:
+    """Return the wired open releases port, or none (no releases module wired)."""
+    if OpenExtracts in services:
+        return services.get(OpenExtracts)  # type: ignore[type-abstract]
+    return NoOpenExtracts()
+
+
+def _extracts(request: Request) -> OpenExtracts:
+    return open_extracts(registry(request))
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+Extracts = Annotated[OpenExtracts, Depends(_extracts)]
+
+
 @router.get("/resources", response_model=SearchOut)
 def search_resources(
+    request: Request,
     ctx: CatalogReader,
     svc: Catalog,
+    extracts: Extracts,
     q: Annotated[str, Query(max_length=200, description="中文或英文检索词 / search text")] = "",
     department: Values = [],  # noqa: B006 - FastAPI copies defaults per request
     domain: Values = [],  # noqa: B006
@@ -71,7 +92,9 @@ def search_resources(
         offset=offset,
         facets=tuple(dict.fromkeys(facet)),
     )
-    return SearchOut.of(svc.search(ctx, query))
+    result = svc.search(ctx, query)
+    found = extracts.for_resources([h.resource.id for h in result.hits])
+    return SearchOut.of(result, found, _base(request))
 
 
 @router.post("/resources", status_code=201, response_model=ResourceOut, responses=CONFLICT_RESPONSE)
@@ -81,9 +104,12 @@ async def publish_resource(ctx: CatalogPublisher, svc: Catalog, body: ResourceBo
 
 
 @router.get("/resources/{ref}", response_model=ResourceOut)
-def get_resource(ctx: CatalogReader, svc: Catalog, ref: Ref) -> ResourceOut:
-    """Return a resource's current version."""
-    return ResourceOut.of(svc.find(ctx, ref))
+def get_resource(
+    request: Request, ctx: CatalogReader, svc: Catalog, extracts: Extracts, ref: Ref
+) -> ResourceOut:
+    """Return a resource's current version with its open releases and their parameters."""
+    r = svc.find(ctx, ref)
+    return ResourceOut.of(r, extracts.for_resource(r.id), _base(request))
 
 
 @router.put("/resources/{ref}", response_model=ResourceOut, responses=CONFLICT_RESPONSE)

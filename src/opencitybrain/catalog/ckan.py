@@ -2,13 +2,16 @@
 
 A resource becomes a package named by its slug (the resource code, "/" → "-"), titled by
 its Chinese name, with its abstract as notes, its department as organization, its tags,
-one CKAN resource pointing at the native API, and the catalogue metadata as extras.
+one CKAN resource pointing at the native API, and the catalogue metadata as extras. Each
+open release of the resource (开放数据集) is one more CKAN resource: its public CSV download,
+its parameters in words (Chinese, English) as the description and as fields of their own.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -25,6 +28,7 @@ from opencitybrain.catalog.model import (
     Status,
     label_zh,
 )
+from opencitybrain.catalog.open_extracts import MODE_ZH, OpenExtract, describe
 from opencitybrain.catalog.search import Facet, SearchQuery, Sort
 from opencitybrain.kernel.errors import FieldError, InvalidInput
 
@@ -88,8 +92,43 @@ def organization(dept: Department, package_count: int) -> dict[str, Any]:
     }
 
 
-def package(r: Resource, dept: Department | None, base_url: str) -> dict[str, Any]:
-    """Return a resource as a CKAN package dict."""
+def extract_resource(
+    e: OpenExtract, package_id: str, position: int, base_url: str
+) -> dict[str, Any]:
+    """Return an open release as a CKAN resource dict (its download and its parameters)."""
+    return {
+        "id": e.id,
+        "package_id": package_id,
+        "name": e.title,
+        "description": describe(e),
+        "format": "CSV",
+        "mimetype": "text/csv",
+        "url": base_url + e.csv_path,
+        "position": position,
+        "state": "active",
+        "created": _iso(e.created_at),
+        "last_modified": _iso(e.created_at),
+        "resource_type": "open_release",
+        # The parameters as fields of their own (CKAN keeps extra resource keys as they are).
+        "release_mode": e.mode,
+        "release_mode_zh": MODE_ZH.get(e.mode, e.mode),
+        "release_params": json.dumps(dict(e.params), ensure_ascii=False),
+        "release_queries": json.dumps([dict(q) for q in e.queries], ensure_ascii=False),
+        "columns": ",".join(e.columns),
+        "row_count": e.row_count,
+        "open_type": e.open_type,
+        "open_condition": e.open_condition,
+        "api_url": base_url + e.path,
+    }
+
+
+def package(
+    r: Resource,
+    dept: Department | None,
+    base_url: str,
+    extracts: Sequence[OpenExtract] = (),
+) -> dict[str, Any]:
+    """Return a resource as a CKAN package dict (its open releases as more resources)."""
     s = r.spec
     extras = {
         "resource_code": r.code,
@@ -148,9 +187,10 @@ def package(r: Resource, dept: Department | None, base_url: str) -> dict[str, An
                 "url": native,
                 "position": 0,
                 "state": "active",
-            }
+            },
+            *(extract_resource(e, r.id, i, base_url) for i, e in enumerate(extracts, start=1)),
         ],
-        "num_resources": 1,
+        "num_resources": 1 + len(extracts),
     }
 
 

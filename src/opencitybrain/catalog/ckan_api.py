@@ -29,6 +29,8 @@ from opencitybrain.apikit.auth import PERMISSION_ATTR, authenticate, context_for
 from opencitybrain.apikit.problems import PROBLEM_JSON, STATUS_OF_KIND, Problem
 from opencitybrain.apikit.services import registry
 from opencitybrain.catalog import ckan
+from opencitybrain.catalog.api import open_extracts
+from opencitybrain.catalog.open_extracts import OpenExtracts
 from opencitybrain.catalog.search import SearchQuery, Sort
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.errors import (
@@ -131,6 +133,13 @@ def _catalog(request: Request) -> CatalogService:
 Catalog = Annotated[CatalogService, Depends(_catalog)]
 
 
+def _extracts(request: Request) -> OpenExtracts:
+    return open_extracts(registry(request))
+
+
+Extracts = Annotated[OpenExtracts, Depends(_extracts)]
+
+
 async def _params(request: Request) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key in request.query_params:
@@ -214,23 +223,29 @@ async def package_list(request: Request, ctx: Reader, svc: Catalog) -> JSONRespo
 
 
 @_action("/package_show")
-async def package_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
-    """Show one resource as a package, by id or name."""
+async def package_show(
+    request: Request, ctx: Reader, svc: Catalog, extracts: Extracts
+) -> JSONResponse:
+    """Show one resource as a package, by id or name (its open releases as resources)."""
     ref = _required(await _params(request), "id")
     resource = await run_in_threadpool(svc.find, ctx, ref)
     depts = await run_in_threadpool(_depts, svc, ctx)
     dept = depts.get(resource.department_id, (None, 0))[0]
-    return _ok(request, "package_show", ckan.package(resource, dept, _base(request)))
+    found = await run_in_threadpool(extracts.for_resource, resource.id)
+    return _ok(request, "package_show", ckan.package(resource, dept, _base(request), found))
 
 
 @_action("/package_search")
-async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
+async def package_search(
+    request: Request, ctx: Reader, svc: Catalog, extracts: Extracts
+) -> JSONResponse:
     """Search packages: q, fq (field:value), rows, start, sort, facet.field."""
     params = await _params(request)
     query = ckan.search_query(params)
     names = ckan.facet_names(params)
     result = await run_in_threadpool(svc.search, ctx, query)
     depts = {k: d for k, (d, _) in (await run_in_threadpool(_depts, svc, ctx)).items()}
+    found = await run_in_threadpool(extracts.for_resources, [h.resource.id for h in result.hits])
     facets: dict[str, Any] = {}
     search_facets: dict[str, Any] = {}
     for facet, counts in result.facets.items():
@@ -250,7 +265,12 @@ async def package_search(request: Request, ctx: Reader, svc: Catalog) -> JSONRes
             "count": result.total,
             "sort": params.get("sort") or "score desc, metadata_modified desc",
             "results": [
-                ckan.package(h.resource, depts.get(h.resource.department_id), _base(request))
+                ckan.package(
+                    h.resource,
+                    depts.get(h.resource.department_id),
+                    _base(request),
+                    found.get(h.resource.id, ()),
+                )
                 for h in result.hits
             ],
             "facets": facets,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,7 @@ from opencitybrain.catalog.model import (
     blank,
     label_zh,
 )
+from opencitybrain.catalog.open_extracts import MODE_ZH, OpenExtract, describe
 from opencitybrain.catalog.search import Facet, SearchResult
 
 Text2000 = Annotated[str, Field(max_length=2000)]
@@ -154,6 +156,36 @@ class FieldOut(BaseModel):
     is_identifier: bool
 
 
+class OpenExtractOut(BaseModel):
+    """An open release of the resource (开放数据集) with its stated parameters."""
+
+    id: str
+    title: str
+    mode: str = Field(description="k_anonymity or dp")
+    mode_zh: str
+    params: dict[str, Any] = Field(description="k, qi, max_suppression, fields / epsilon …")
+    queries: list[dict[str, Any]] = Field(description="dp: each query's epsilon and scale")
+    columns: list[str]
+    row_count: int
+    created_at: datetime
+    open_type: str
+    open_condition: str
+    description: str = Field(description="参数说明（中文 / English）")
+    url: str = Field(description="公开下载（CSV）/ public download (CSV)")
+    api_url: str = Field(description="公开元数据与分页数据 / public metadata and rows (JSON)")
+
+    @classmethod
+    def of(cls, e: OpenExtract, base_url: str = "") -> OpenExtractOut:
+        """Return the body of an open release; URLs absolute when ``base_url`` is given."""
+        return cls(
+            id=e.id, title=e.title, mode=e.mode, mode_zh=MODE_ZH.get(e.mode, e.mode),
+            params=dict(e.params), queries=[dict(q) for q in e.queries],
+            columns=list(e.columns), row_count=e.row_count, created_at=e.created_at,
+            open_type=e.open_type, open_condition=e.open_condition, description=describe(e),
+            url=base_url + e.csv_path, api_url=base_url + e.path,
+        )  # fmt: skip
+
+
 class ResourceOut(BaseModel):
     """One version of a resource with its whole catalogue metadata."""
 
@@ -189,10 +221,15 @@ class ResourceOut(BaseModel):
     domain_zh: str
     related_codes: list[str]
     tags: list[str]
+    open_extracts: list[OpenExtractOut] = Field(
+        default_factory=list, description="开放数据集及其参数 / open releases and their parameters"
+    )
 
     @classmethod
-    def of(cls, r: Resource) -> ResourceOut:
-        """Return the body of a resource version."""
+    def of(
+        cls, r: Resource, extracts: Sequence[OpenExtract] = (), base_url: str = ""
+    ) -> ResourceOut:
+        """Return the body of a resource version (with its open releases, if given)."""
         s, c = r.spec, r.spec.classification
         return cls(
             id=r.id, code=r.code, slug=r.slug, version=r.version, status=r.status,
@@ -217,6 +254,7 @@ class ResourceOut(BaseModel):
             open_condition=s.open_condition, update_cycle=s.update_cycle,
             domain=s.domain, domain_zh=label_zh(s.domain),
             related_codes=list(s.related_codes), tags=list(s.tags),
+            open_extracts=[OpenExtractOut.of(e, base_url) for e in extracts],
         )  # fmt: skip
 
 
@@ -242,11 +280,23 @@ class SearchOut(BaseModel):
     facets: dict[Facet, list[FacetCount]]
 
     @classmethod
-    def of(cls, result: SearchResult) -> SearchOut:
-        """Return the body of a search result."""
+    def of(
+        cls,
+        result: SearchResult,
+        extracts: Mapping[str, Sequence[OpenExtract]] | None = None,
+        base_url: str = "",
+    ) -> SearchOut:
+        """Return the body of a search result (with the hits' open releases, if given)."""
+        found = extracts or {}
         return cls(
             total=result.total,
-            items=[HitOut(score=h.score, resource=ResourceOut.of(h.resource)) for h in result.hits],
+            items=[
+                HitOut(
+                    score=h.score,
+                    resource=ResourceOut.of(h.resource, found.get(h.resource.id, ()), base_url),
+                )
+                for h in result.hits
+            ],
             facets={
                 f: [FacetCount(value=v, count=n) for v, n in counts]
                 for f, counts in result.facets.items()

@@ -112,6 +112,8 @@ class ReleaseOut(BaseModel):
     columns: list[str]
     row_count: int
     created_at: datetime
+    open_type: str = Field("", description="资源开放属性 / the resource's open type then")
+    open_condition: str = Field("", description="有条件开放的条件 / the open condition")
 
     @classmethod
     def of(cls, r: Release) -> ReleaseOut:
@@ -129,6 +131,8 @@ class ReleaseOut(BaseModel):
             columns=list(r.columns),
             row_count=r.row_count,
             created_at=r.created_at,
+            open_type=str(r.extra.get("open_type", "")),
+            open_condition=str(r.extra.get("open_condition", "")),
         )
 
 

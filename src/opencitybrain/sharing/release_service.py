@@ -7,6 +7,10 @@ Parquet, its metadata stored, the release audited on the sharing chain (``releas
 announced as ``city.sharing.release.published``. A release refused as bad input (unknown
 field, k < 2, a QI that is an identifier, epsilon out of range …) is audited too
 (``release_refused``), like every refused sharing request.
+
+Only a resource the catalogue states as open may be released: 不予开放 (``closed``) is
+refused (403 ``release.not_open``); 有条件开放 (``conditional``) records the resource's open
+condition with the release, and the catalogue shows it beside the release.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pyarrow.parquet as pq
 
 from opencitybrain.accounts.model import Permission
 from opencitybrain.accounts.service import ensure
-from opencitybrain.catalog.model import Resource
+from opencitybrain.catalog.model import OpenType, Resource
 from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.bus import Bus
@@ -144,6 +148,22 @@ class ReleaseService:
             )
         return resource
 
+    @staticmethod
+    def _openable(resource: Resource) -> dict[str, object]:
+        """Return what the resource's open type adds to a release; refuse 不予开放."""
+        s = resource.spec
+        if s.open_type is OpenType.CLOSED:
+            raise Forbidden(
+                "release.not_open",
+                f"资源「{s.name_zh}」的开放属性为不予开放，不得开放其数据",
+                f"resource {resource.code} is not open (open type: closed / 不予开放): "
+                "no extract of it may be released",
+            )
+        extra: dict[str, object] = {"open_type": s.open_type.value}
+        if s.open_type is OpenType.CONDITIONAL:
+            extra["open_condition"] = s.open_condition
+        return extra
+
     def _release(self, ctx: Context, spec: ReleaseSpec) -> Release:
         if not spec.title.strip() or len(spec.title) > TITLE_MAX:
             raise bad(
@@ -154,6 +174,7 @@ class ReleaseService:
                 "1–200 characters",
             )
         resource = self._resource(ctx, spec.resource_id)
+        extra = self._openable(resource)
         if spec.mode is ReleaseMode.K_ANONYMITY:
             if spec.kanon is None:
                 raise bad(
@@ -225,6 +246,7 @@ class ReleaseService:
             row_count=out.num_rows,
             created_at=now,
             created_by=ctx.actor,
+            extra=extra,
         )
         self.files.write(r.id, out)
         self.store.add(r)
@@ -237,7 +259,7 @@ class ReleaseService:
                 tuple(fields)[:50],
                 row_count=r.row_count,
                 subject=r.id,
-                detail={"mode": r.mode.value, "params": params},
+                detail={"mode": r.mode.value, "params": params, **extra},
             )
         )
         return r

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from opencitybrain.catalog.open_extracts import OpenExtract
 from opencitybrain.sharing import tables as t
 from opencitybrain.sharing.release_model import Release, ReleaseMode
 
@@ -118,6 +120,54 @@ class SqlReleaseStore:
         with self.engine.connect() as conn:
             rows = conn.execute(q.limit(limit).offset(offset)).all()
         return [_release(r) for r in rows]
+
+
+def open_extract(r: Release) -> OpenExtract:
+    """Return a release as the catalogue shows it (the ``OpenExtracts`` port's value)."""
+    queries = r.outcome.get("queries") if r.mode is ReleaseMode.DP else None
+    return OpenExtract(
+        id=r.id,
+        resource_id=r.resource_id,
+        title=r.title,
+        mode=r.mode.value,
+        params=r.params,
+        queries=tuple(q for q in queries if isinstance(q, dict))
+        if isinstance(queries, list)
+        else (),
+        columns=r.columns,
+        row_count=r.row_count,
+        created_at=r.created_at,
+        open_type=str(r.extra.get("open_type", "")),
+        open_condition=str(r.extra.get("open_condition", "")),
+    )
+
+
+class SqlOpenExtracts:
+    """The catalogue's ``OpenExtracts`` port over the ``open_releases`` table."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def for_resource(self, resource_id: str) -> list[OpenExtract]:
+        """Return one resource's open releases, newest first."""
+        return self.for_resources([resource_id]).get(resource_id, [])
+
+    def for_resources(self, resource_ids: Sequence[str]) -> dict[str, list[OpenExtract]]:
+        """Return the open releases of several resources (one query), newest first."""
+        ids = list(dict.fromkeys(resource_ids))
+        if not ids:
+            return {}
+        q = (
+            sa.select(t.releases)
+            .where(t.releases.c.resource_id.in_(ids))
+            .order_by(t.releases.c.created_at.desc(), t.releases.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out: dict[str, list[OpenExtract]] = {}
+        for row in rows:
+            out.setdefault(row.resource_id, []).append(open_extract(_release(row)))
+        return out
 
 
 def _plain(v: Any) -> Any:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 
 from opencitybrain.apikit.services import ServiceRegistry
+from opencitybrain.catalog.open_extracts import OpenExtracts
 from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.bus import Bus
@@ -18,7 +19,11 @@ from opencitybrain.sharing.audit import CheckpointSigner
 from opencitybrain.sharing.audit_store import SqlAuditStore
 from opencitybrain.sharing.release_api import routers as release_routers
 from opencitybrain.sharing.release_service import ReleaseService
-from opencitybrain.sharing.release_store import ParquetReleaseFiles, SqlReleaseStore
+from opencitybrain.sharing.release_store import (
+    ParquetReleaseFiles,
+    SqlOpenExtracts,
+    SqlReleaseStore,
+)
 from opencitybrain.sharing.service import SharingService
 from opencitybrain.sharing.store import SqlSharingStore
 from opencitybrain.sharing.trail import AuditTrail
@@ -50,7 +55,11 @@ def sharing_routers() -> list[APIRouter]:
 
 
 def build_releases(services: ServiceRegistry, engine: sa.Engine, folder: Path) -> ReleaseService:
-    """Add the open data release service (after ``build_sharing``); tables under ``folder``."""
+    """Add the open data release service (after ``build_sharing``); tables under ``folder``.
+
+    Registers the catalogue's ``OpenExtracts`` port too: the catalogue and its CKAN API
+    show each resource's releases with their parameters.
+    """
     releases = ReleaseService(
         services.get(CatalogService),
         services.get(ResourceRows),  # type: ignore[type-abstract]
@@ -61,4 +70,5 @@ def build_releases(services: ServiceRegistry, engine: sa.Engine, folder: Path) -
         services.get(Bus),  # type: ignore[type-abstract]
     )
     services.add(releases)
+    services.add(SqlOpenExtracts(engine), OpenExtracts)
     return releases

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 import pyarrow as pa
 from fastapi.testclient import TestClient
 
-from opencitybrain.catalog.model import Classification, DataType, FieldSpec, Level, Masking
+from opencitybrain.catalog.model import (
+    Classification,
+    DataType,
+    FieldSpec,
+    Level,
+    Masking,
+    OpenType,
+)
 from opencitybrain.catalog.rows import ResourceRows, Row
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.events import Context
@@ -53,7 +60,8 @@ def load_sensitive(demo: DemoCity, client: TestClient, seq: str) -> Loaded:
     catalog = demo.platform.services.get(CatalogService)
     s = spec(
         fields=FIELDS, department_id="health", name_zh=f"健康随访人员{seq}",
-        name_en=f"Health follow-up {seq}",
+        name_en=f"Health follow-up {seq}", open_type=OpenType.CONDITIONAL,
+        open_condition="仅用于公共卫生统计，不得用于识别个人",
     )  # fmt: skip
     s = replace(s, classification=Classification("3", "09", "009", seq))
     resource = client.portal.call(catalog.publish, Context.system("test"), s)  # type: ignore[union-attr]

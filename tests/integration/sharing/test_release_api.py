@@ -14,7 +14,14 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from opencitybrain.catalog.model import Classification, DataType, FieldSpec, Level, Masking
+from opencitybrain.catalog.model import (
+    Classification,
+    DataType,
+    FieldSpec,
+    Level,
+    Masking,
+    OpenType,
+)
 from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.events import Context
@@ -58,7 +65,8 @@ ROWS = _rows()
 def resource_id(demo_city: DemoCity, client: TestClient) -> str:
     catalog = demo_city.platform.services.get(CatalogService)
     s = spec(fields=FIELDS, department_id="health", name_zh="慢病随访开放样本",
-             name_en="Chronic disease follow-up sample")  # fmt: skip
+             name_en="Chronic disease follow-up sample", open_type=OpenType.CONDITIONAL,
+             open_condition="仅用于科研与公共卫生统计")  # fmt: skip
     s = replace(s, classification=Classification("3", "09", "009", "771"))
     r = client.portal.call(catalog.publish, Context.system("test"), s)  # type: ignore[union-attr]
     rows = demo_city.platform.services.get(ResourceRows)  # type: ignore[type-abstract]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from opencitybrain.accounts.model import DepartmentKind
 from opencitybrain.adapters.duckdb_rows import DuckRows
 from opencitybrain.bootstrap import open_accounts
-from opencitybrain.catalog.model import DataType, FieldSpec, Level, Masking
+from opencitybrain.catalog.model import DataType, FieldSpec, Level, Masking, OpenType
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.catalog.store import SqlCatalogStore
 from opencitybrain.cli import app
@@ -41,7 +41,7 @@ def _publish(data_dir: Path) -> tuple[str, sa.Engine]:
         sys, "public-security", "公安局", "Public Security", DepartmentKind.DEPARTMENT, "city"
     )
     catalog = CatalogService(SqlCatalogStore(engine), accounts, RealClock(), InProcessBus())
-    resource = asyncio.run(catalog.publish(sys, spec(fields=FIELDS)))
+    resource = asyncio.run(catalog.publish(sys, spec(fields=FIELDS, open_type=OpenType.OPEN)))
     rows = [{"person_id": f"P{i:04d}", "name": f"居民{i}", "county": f"3601{i % 4:02d}",
              "age": 18 + i % 60} for i in range(300)]  # fmt: skip
     DuckRows(data_dir / "analytics").upsert(
