@@ -10,6 +10,7 @@ per point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,6 +33,9 @@ class Held:
     key: I64
     value: F64
     limit: F64
+    # Where measuring the value is dear, it is measured only for the points that open an
+    # alert: ``exact(points)`` returns the values at those batch points.
+    exact: Callable[[I64], F64] | None = None
 
     @classmethod
     def none(cls) -> Held:
@@ -40,11 +44,22 @@ class Held:
         return cls(e, e, np.zeros(0), np.zeros(0))
 
     @classmethod
-    def of_slots(cls, mask: Bool, slot: I64, value: F64, limit: F64 | float) -> Held:
+    def of_slots(
+        cls,
+        mask: Bool,
+        slot: I64,
+        value: F64,
+        limit: F64 | float,
+        exact: Callable[[I64], F64] | None = None,
+    ) -> Held:
         """Return the pairs where ``mask`` holds, keyed by slot."""
         p = np.flatnonzero(mask)
         lim = np.broadcast_to(np.asarray(limit, dtype=np.float64), mask.shape)
-        return cls(p, slot[p], value[p], lim[p])
+        return cls(p, slot[p], value[p], lim[p], exact)
+
+    def values_at(self, pairs: I64) -> F64:
+        """Return the value of some pairs (measured now where measuring was deferred)."""
+        return self.value[pairs] if self.exact is None else self.exact(self.point[pairs])
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ from opencitybrain.apps.fleet.grid import GridIndex
 from opencitybrain.geo.projection import LocalProjection
 from opencitybrain.geo.roadgraph import RoadGraph
 
-__all__ = ["Matched", "RoadMatcher"]
+__all__ = ["Matched", "RoadMatcher", "segment_distance"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -78,7 +78,7 @@ class RoadMatcher:
         if n == 0 or len(self.seg_edge) == 0:
             return Matched(edge, dist, limit)
         pi, si = self.grid.candidates(x, y)
-        d = _segment_distance(x[pi], y[pi], self.ax[si], self.ay[si], self.bx[si], self.by[si])
+        d = segment_distance(x[pi], y[pi], self.ax[si], self.ay[si], self.bx[si], self.by[si])
         near = d <= self.radius_m
         pi, si, d = pi[near], si[near], d[near]
         if len(pi) == 0:
@@ -107,7 +107,7 @@ def _ranks(counts: I64) -> I64:
     return np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
 
 
-def _segment_distance(px: F64, py: F64, ax: F64, ay: F64, bx: F64, by: F64) -> F64:
+def segment_distance(px: F64, py: F64, ax: F64, ay: F64, bx: F64, by: F64) -> F64:
     """Return the distance from each point to its segment, all in one pass."""
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy

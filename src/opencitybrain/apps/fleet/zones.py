@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from opencitybrain.apps.fleet.corridors import CorridorGrid
 from opencitybrain.apps.fleet.grid import GridIndex
 from opencitybrain.apps.fleet.model import CLASSES, Fleet, TimeWindow
 from opencitybrain.apps.fleet.rules import Zone
@@ -133,6 +134,14 @@ class PermitIndex:
         self.sites = _polygons(site_rings, projection, site_ids)
         self.site_slot = np.asarray(site_slot, dtype=np.int64)
         self.site_tree = shapely.STRtree(self.sites)
+        self._grids: dict[float, CorridorGrid] = {}
+
+    def corridor_grid(self, margin_m: float) -> CorridorGrid:
+        """Return the corridors' segments on a grid whose cells list those within a margin."""
+        grid = self._grids.get(margin_m)
+        if grid is None:
+            grid = self._grids[margin_m] = CorridorGrid(self.corridor, margin_m)
+        return grid
 
     def corridor_distance(self, points: Geoms, slots: I64) -> F64:
         """Return each point's distance to its own vehicle's corridors (nan: none)."""
