@@ -274,6 +274,7 @@ async def build_platform(
     # Rows behind resources: DuckDB for loads, Parquet snapshots for reads (catalog.md).
     rows = DuckRows(settings.data_dir / "analytics")
     platform.services.add(rows, ResourceRows)
+    platform.services.add(settings, Settings)  # sharing's wiring reads [sharing.masking] from it
     build_sharing(platform.services, engine, clock, bus, platform_secret(settings))
     build_releases(platform.services, engine, settings.data_dir / "releases")
     connectors = Connectors(settings.data_dir / "connectors", settings.sql_url)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -27,10 +27,55 @@ def _config_file() -> Path:
     return Path(os.environ.get("CITYBRAIN_CONFIG", "citybrain.toml"))
 
 
+class MaskRuleSettings(BaseModel):
+    """One masking rule as a city states it: keep both ends, or hide the tail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keep_first: int = Field(0, ge=0, le=64, description="characters kept at the start")
+    keep_last: int = Field(0, ge=0, le=64, description="characters kept at the end")
+    hide_last: int | None = Field(None, ge=1, le=256, description="hide this many at the end")
+    char: str | None = Field(None, min_length=1, max_length=1, description="this rule's mask")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MaskRuleSettings:
+        if self.hide_last is not None and (self.keep_first or self.keep_last):
+            raise ValueError("hide_last cannot be combined with keep_first/keep_last")
+        return self
+
+
+class MaskingSettings(BaseModel):
+    """``[sharing.masking]``: the mask character and rules per masking type, e.g.
+    ``id_number = {keep_first = 6, keep_last = 4}``, ``address = {hide_last = 6}``.
+
+    Types not named keep the customary rule; sharing checks the type names at start.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, MaskRuleSettings] = Field(init=False)  # the rules by type
+
+    char: str = Field("*", min_length=1, max_length=1, description="the mask character")
+
+    @property
+    def rules(self) -> dict[str, MaskRuleSettings]:
+        """Return the rules the city states, by masking type name."""
+        return dict(self.model_extra or {})
+
+
+class SharingSettings(BaseModel):
+    """``[sharing]``: settings of the sharing layer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    masking: MaskingSettings = Field(default_factory=MaskingSettings)
+
+
 class Settings(BaseSettings):
     """Hold every setting the platform reads; the URL scheme picks each adapter."""
 
-    model_config = SettingsConfigDict(env_prefix="CITYBRAIN_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="CITYBRAIN_", extra="forbid", env_nested_delimiter="__"
+    )
 
     data_dir: Path = Field(Path("citybrain-data"), description="where embedded data lives")
     database_url: str | None = Field(
@@ -56,6 +101,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="NGSI-LD entity types checked against their Smart Data Models JSON Schema "
         "(names such as ParkingSpot, or type IRIs); env: comma-separated or a JSON array",
+    )
+
+    sharing: SharingSettings = Field(
+        default_factory=SharingSettings,
+        description="[sharing.masking] rules per masking type; env: CITYBRAIN_SHARING as JSON "
+        'or CITYBRAIN_SHARING__MASKING, e.g. {"id_number": {"keep_first": 6, "keep_last": 4}}',
     )
 
     @field_validator("context_validate_types", mode="before")

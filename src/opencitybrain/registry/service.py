@@ -27,7 +27,7 @@ from opencitybrain.registry.model import Resolution, SourceSpec
 from opencitybrain.registry.resolve import resolve_companies, resolve_people, resolve_vehicles
 from opencitybrain.registry.review import ReviewQueue
 from opencitybrain.registry.store import KINDS, BuildFiles, DecisionStore, Kind, rows_where
-from opencitybrain.sharing.masking import RowMasker
+from opencitybrain.sharing.masking import DEFAULT_POLICY, MaskPolicy, RowMasker
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ class RegistryService:
         *,
         clearance: Clearance = nothing_cleared,
         secret: str | bytes = b"",
+        policy: MaskPolicy = DEFAULT_POLICY,
     ) -> None:
         self.files = files
         self.decisions = decisions
@@ -122,6 +123,7 @@ class RegistryService:
         self.bus = bus
         self.clearance = clearance
         self.secret = secret
+        self.policy = policy  # the city's masking rules (sharing's wiring: ``MaskPolicy``)
         self.review = ReviewQueue(files, decisions, clock)
 
     # --- builds -------------------------------------------------------------------------
@@ -226,7 +228,9 @@ class RegistryService:
     # --- reads (masked) -----------------------------------------------------------------
 
     def _masker(self, ctx: Context, kind: Kind) -> RowMasker:
-        return RowMasker(FIELDS[kind], self.clearance(ctx, kind), secret=self.secret)
+        return RowMasker(
+            FIELDS[kind], self.clearance(ctx, kind), secret=self.secret, policy=self.policy
+        )
 
     def lookup(self, ctx: Context, kind: Kind, code: str) -> dict[str, Any]:
         """Return a golden record by its key, masked per the caller's grant, with sources."""

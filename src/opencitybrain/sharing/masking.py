@@ -19,6 +19,10 @@ a short value never leaves unmasked because the rule did not fit it.
 Pseudonyms are keyed HMAC-SHA256 of the value with a key derived from the platform
 secret: the same value gives the same token in every resource, so joins still work
 inside the platform, and nobody without the secret can test a guess.
+
+A city states its own rules in settings (``[sharing.masking]`` in citybrain.toml, or
+``CITYBRAIN_SHARING__MASKING``); :func:`policy_from_settings` turns them into a policy at
+start and refuses an unknown masking type by its key.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opencitybrain.catalog.model import FieldSpec, Masking
-from opencitybrain.catalog.rows import MaskRule, Row, Value
+from opencitybrain.catalog.rows import MASK_CHAR, MaskRule, Row, Value
+from opencitybrain.kernel.settings import MaskingSettings
 
 PSEUDONYM_PREFIX = "pn_"
 _PSEUDONYM_INFO = b"opencitybrain.sharing.pseudonym.v1"
@@ -72,6 +77,33 @@ class MaskPolicy:
 
 
 DEFAULT_POLICY = MaskPolicy()
+
+
+def policy_from_settings(settings: MaskingSettings) -> MaskPolicy:
+    """Return the policy a city states: its rules by type, the customary ones for the rest.
+
+    The mask character applies to every rule that names none of its own (the customary
+    ones included). Raise ``ValueError`` naming the key for an unknown masking type.
+    """
+    known = {m.value: m for m in Masking if m is not Masking.NONE}
+    rules: dict[Masking, MaskRule] = {
+        m: (rule if settings.char == MASK_CHAR else replace(rule, char=settings.char))
+        for m, rule in DEFAULT_RULES.items()
+    }
+    for name, stated in settings.rules.items():
+        masking = known.get(name)
+        if masking is None:
+            raise ValueError(
+                f"sharing.masking.{name}: 未知的脱敏类型 {name!r} / unknown masking type "
+                f"{name!r}; known: {', '.join(known)}"
+            )
+        rules[masking] = MaskRule(
+            keep_first=stated.keep_first,
+            keep_last=stated.keep_last,
+            hide_last=stated.hide_last,
+            char=stated.char or settings.char,
+        )
+    return MaskPolicy(rules)
 
 
 def mask_value(masking: Masking, value: Value, policy: MaskPolicy = DEFAULT_POLICY) -> Value:

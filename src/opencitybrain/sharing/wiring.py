@@ -13,10 +13,12 @@ from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import Clock
+from opencitybrain.kernel.settings import Settings
 from opencitybrain.sharing.access import GovernedReader
 from opencitybrain.sharing.api import router
 from opencitybrain.sharing.audit import CheckpointSigner
 from opencitybrain.sharing.audit_store import SqlAuditStore
+from opencitybrain.sharing.masking import DEFAULT_POLICY, MaskPolicy, policy_from_settings
 from opencitybrain.sharing.release_api import routers as release_routers
 from opencitybrain.sharing.release_service import ReleaseService
 from opencitybrain.sharing.release_store import (
@@ -35,8 +37,13 @@ def build_sharing(
 ) -> SharingService:
     """Add the sharing service, the governed reader and the audit trail to the registry.
 
-    Needs the catalogue and the resource rows already registered.
+    Needs the catalogue and the resource rows already registered. The masking policy
+    is the city's (``Settings.sharing.masking``, when the settings are registered; the
+    customary rules otherwise): checked here, at start, and registered as ``MaskPolicy``
+    for everything else that masks.
     """
+    policy = mask_policy(services)
+    services.add(policy, MaskPolicy)
     catalog = services.get(CatalogService)
     rows = services.get(ResourceRows)  # type: ignore[type-abstract]
     trail = AuditTrail(SqlAuditStore(engine), CheckpointSigner(secret), clock)
@@ -45,8 +52,17 @@ def build_sharing(
     sharing = SharingService(store, trail, catalog, calendar, clock, bus)
     services.add(trail)
     services.add(sharing)
-    services.add(GovernedReader(rows, store, trail, catalog, clock, secret))
+    services.add(GovernedReader(rows, store, trail, catalog, clock, secret, policy))
     return sharing
+
+
+def mask_policy(services: ServiceRegistry) -> MaskPolicy:
+    """Return the masking policy of the registered settings (customary rules without any)."""
+    if MaskPolicy in services:
+        return services.get(MaskPolicy)
+    if Settings in services:
+        return policy_from_settings(services.get(Settings).sharing.masking)
+    return DEFAULT_POLICY
 
 
 def sharing_routers() -> list[APIRouter]:
