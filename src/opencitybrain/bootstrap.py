@@ -74,9 +74,13 @@ from opencitybrain.operations.open311_store import Open311Reads
 from opencitybrain.operations.service import OperationsService
 from opencitybrain.operations.store import SqlCaseStore
 from opencitybrain.registry.api import router as registry_router
+from opencitybrain.registry.grants import GrantGate
+from opencitybrain.registry.resources import GoldenShelf
 from opencitybrain.registry.service import RegistryService
 from opencitybrain.registry.store import ParquetBuildFiles, SqlDecisionStore
 from opencitybrain.sharing.service import SharingService
+from opencitybrain.sharing.store import SqlSharingStore
+from opencitybrain.sharing.trail import AuditTrail
 from opencitybrain.sharing.wiring import build_releases, build_sharing, sharing_routers
 from opencitybrain.worktime import WorkCalendar
 
@@ -206,6 +210,7 @@ class Platform:
         self.tasks.append(asyncio.create_task(sharing.run_timers(), name="sharing-timers"))
         await self.services.get(BusIntake).stop()
         await self.services.get(BusIntake).start(self.bus)  # apps' case requests
+        await _share_registries(self.services.get(RegistryService), self.tasks)
         if self.host is not None:
             for plugin in self.apps:
                 await plugin.start(self.host)
@@ -282,9 +287,14 @@ async def build_platform(
     platform.services.add(loader)
     platform.services.add(build_blocks(platform.services, city, accounts))
     registry_files = ParquetBuildFiles(settings.data_dir / "registry")
+    # Golden records are the bureau's resources; lookups go through grants and the audit.
+    shelf = GoldenShelf(catalog, rows, rows, settings.data_dir / "registry",
+                        city_code=pack.manifest.city_code)  # fmt: skip
+    gate = GrantGate(shelf, SqlSharingStore(engine), platform.services.get(AuditTrail), clock)
     platform.services.add(
         RegistryService(registry_files, SqlDecisionStore(engine), clock, bus,
-                        secret=platform_secret(settings))
+                        clearance=gate, secret=platform_secret(settings), read_log=gate,
+                        shelf=shelf)
     )  # fmt: skip
     operations = build_operations(engine, city, clock, bus, accounts)
     platform.services.add(operations)
@@ -346,6 +356,20 @@ def build_blocks(
 def _agencies(accounts: AccountService) -> Callable[[], dict[str, str]]:
     """Return a lookup of department names for Open311's agency_responsible."""
     return lambda: {d.id: f"{d.name_zh} / {d.name_en}" for d in accounts.departments()}
+
+
+async def _share_registries(registry: RegistryService, tasks: list[asyncio.Task[None]]) -> None:
+    """Publish the registries' resources if missing; write builds they lack in the background."""
+    shelf = registry.shelf
+    if shelf is None:
+        return
+    try:
+        await shelf.ensure()
+    except Exception:
+        log.exception("registry: publishing the golden record resources failed")
+        return
+    catch_up = asyncio.to_thread(shelf.catch_up, registry.files)
+    tasks.append(asyncio.create_task(_quietly(catch_up), name="registry-rows"))
 
 
 async def _warm_then_freeze(warm: Awaitable[object]) -> None:

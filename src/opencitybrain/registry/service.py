@@ -22,12 +22,14 @@ from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 from opencitybrain.kernel.events import CloudEvent, Context
+from opencitybrain.registry.grants import NoLog, ReadLog, Shown
 from opencitybrain.registry.incremental import ChangeSet, links_changed, stamp
 from opencitybrain.registry.model import Resolution, SourceSpec
 from opencitybrain.registry.resolve import resolve_companies, resolve_people, resolve_vehicles
+from opencitybrain.registry.resources import GoldenShelf
 from opencitybrain.registry.review import ReviewQueue
 from opencitybrain.registry.store import KINDS, BuildFiles, DecisionStore, Kind, rows_where
-from opencitybrain.sharing.masking import DEFAULT_POLICY, MaskPolicy, RowMasker
+from opencitybrain.sharing.masking import RowMasker
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,8 @@ class RegistryService:
         *,
         clearance: Clearance = nothing_cleared,
         secret: str | bytes = b"",
-        policy: MaskPolicy = DEFAULT_POLICY,
+        read_log: ReadLog | None = None,
+        shelf: GoldenShelf | None = None,
     ) -> None:
         self.files = files
         self.decisions = decisions
@@ -123,8 +126,9 @@ class RegistryService:
         self.bus = bus
         self.clearance = clearance
         self.secret = secret
-        self.policy = policy  # the city's masking rules (sharing's wiring: ``MaskPolicy``)
         self.review = ReviewQueue(files, decisions, clock)
+        self.read_log: ReadLog = read_log or NoLog()  # sharing's audit chain when wired
+        self.shelf = shelf  # the golden records as the bureau's resources (rows per build)
 
     # --- builds -------------------------------------------------------------------------
 
@@ -147,6 +151,9 @@ class RegistryService:
         )
         step(f"写入 / writing build {number} ({kind})", 0.85)
         self.files.write(kind, golden, links, resolution.review)
+        if self.shelf is not None:
+            step(f"写入共享资源 / writing the {kind} resource's rows", 0.9)
+            self.shelf.write(kind, golden, number)
         counts = resolution.counts()
         changes_doc: dict[str, Any] = {**changes.counts(), "sample": list(changes.changed[:20])}
         self.decisions.log_build(kind, number, self.clock.now(), counts, changes_doc)
@@ -228,9 +235,7 @@ class RegistryService:
     # --- reads (masked) -----------------------------------------------------------------
 
     def _masker(self, ctx: Context, kind: Kind) -> RowMasker:
-        return RowMasker(
-            FIELDS[kind], self.clearance(ctx, kind), secret=self.secret, policy=self.policy
-        )
+        return RowMasker(FIELDS[kind], self.clearance(ctx, kind), secret=self.secret)
 
     def lookup(self, ctx: Context, kind: Kind, code: str) -> dict[str, Any]:
         """Return a golden record by its key, masked per the caller's grant, with sources."""
@@ -252,6 +257,12 @@ class RegistryService:
             "records": records,
             "links": self._related(ctx, kind, key),
         }
+        shown = [Shown(kind, [out["record"]])]
+        for other in KINDS:
+            linked = [r for r in out["links"] if r["kind"] == other]
+            if linked:
+                shown.append(Shown(other, linked))
+        self.read_log.record(ctx, shown, out)
         return out
 
     def _related(self, ctx: Context, kind: Kind, key: str) -> list[dict[str, Any]]:
@@ -311,7 +322,10 @@ class RegistryService:
              "golden_id": masker.apply_row({"golden_id": r["golden_id"]})["golden_id"]}
             for r in found
         ]  # fmt: skip
-        return {"same_golden_record": same, "records": shown, "why": _why(found, same)}
+        out = {"same_golden_record": same, "records": shown, "why": _why(found, same)}
+        ids = [{"golden_id": r["golden_id"]} for r in shown]
+        self.read_log.record(ctx, [Shown(kind, ids)], out)
+        return out
 
 
 def _why(rows: list[dict[str, Any]], same: bool) -> str:
