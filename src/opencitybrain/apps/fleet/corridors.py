@@ -12,14 +12,20 @@ measured exactly with shapely: the answers are those of the exact test.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from opencitybrain.apps.fleet.detect import Held, Track
 from opencitybrain.apps.fleet.grid import GridIndex
 from opencitybrain.apps.fleet.matching import segment_distance
 
-__all__ = ["SURE_M", "CorridorGrid"]
+if TYPE_CHECKING:
+    from opencitybrain.apps.fleet.zones import PermitIndex
+
+__all__ = ["SURE_M", "CorridorGrid", "off_corridor"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -75,3 +81,31 @@ class CorridorGrid:
                              self.by[seg])  # fmt: skip
         np.minimum.at(out, point, d)
         return out
+
+
+def off_corridor(tr: Track, listed: NDArray[np.bool_], permits: PermitIndex, max_m: float) -> Held:
+    """Return the points off their vehicle's corridors (``listed``: the class is checked).
+
+    The grid's numpy distances settle every point farther than a millimetre from the
+    limit; the rest, and the points that open an alert (the alert's value), are measured
+    by shapely, so the answers are the exact test's.
+    """
+    slots = tr.slot
+    sel = np.flatnonzero(listed & permits.has_corridor[slots])
+    near = permits.corridor_grid(max_m + 2 * SURE_M).nearest(tr.x[sel], tr.y[sel], slots[sel])
+    doubt = sel[np.abs(near - max_m) <= SURE_M]
+    dist = np.full(len(tr), np.nan)
+    dist[doubt] = permits.corridor_distance(tr.points_at(doubt), slots[doubt])
+    off = np.zeros(len(tr), dtype=np.bool_)
+    off[sel[near > max_m + SURE_M]] = True
+    off[doubt] = dist[doubt] > max_m
+
+    def exact(points: I64) -> F64:
+        d = dist[points]
+        todo = np.flatnonzero(np.isnan(d))
+        if len(todo):
+            at = points[todo]
+            d[todo] = permits.corridor_distance(tr.points_at(at), slots[at])
+        return d
+
+    return Held.of_slots(off, slots, dist, max_m, exact)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from opencitybrain.apps.fleet import detect
 from opencitybrain.apps.fleet.alerts import Alert, alert_id, transitions
-from opencitybrain.apps.fleet.corridors import SURE_M
+from opencitybrain.apps.fleet.corridors import off_corridor
 from opencitybrain.apps.fleet.detect import Held, Track
 from opencitybrain.apps.fleet.matching import RoadMatcher
 from opencitybrain.apps.fleet.messages import (
@@ -186,7 +186,9 @@ class FleetEngine:
         if r.speeding.enabled:
             held[RuleCode.SPEEDING] = self._speeding(tr)
         if r.corridor.enabled:
-            held[RuleCode.CORRIDOR_DEVIATION] = self._corridor(tr)
+            held[RuleCode.CORRIDOR_DEVIATION] = off_corridor(
+                tr, self._corridor_cls[tr.cls], self._permits, r.corridor.max_deviation_m
+            )
         if r.fatigue.enabled:
             with np.errstate(invalid="ignore"):
                 driven = tr.t - drive_since
@@ -210,35 +212,6 @@ class FleetEngine:
         for rule, h in held.items():
             self._alerts(rule, h, tr, first_of_slot, out)
         self._remember(tr, stop_since, drive_since)
-
-    def _corridor(self, tr: Track) -> Held:
-        """Find points off their vehicle's corridors; measure exactly only where in doubt.
-
-        The grid's numpy distances settle every point farther than a millimetre from the
-        limit; the rest, and the points that open an alert (the alert's value), are
-        measured by shapely, so the answers are the exact test's.
-        """
-        permits, slots = self._permits, tr.slot
-        max_m = self.rules.corridor.max_deviation_m
-        sel = np.flatnonzero(self._corridor_cls[tr.cls] & permits.has_corridor[slots])
-        grid = permits.corridor_grid(max_m + 2 * SURE_M)
-        near = grid.nearest(tr.x[sel], tr.y[sel], slots[sel])
-        doubt = sel[np.abs(near - max_m) <= SURE_M]
-        dist = np.full(len(tr), np.nan)
-        dist[doubt] = permits.corridor_distance(tr.points_at(doubt), slots[doubt])
-        off = np.zeros(len(tr), dtype=np.bool_)
-        off[sel[near > max_m + SURE_M]] = True
-        off[doubt] = dist[doubt] > max_m
-
-        def exact(points: I64) -> F64:
-            d = dist[points]
-            todo = np.flatnonzero(np.isnan(d))
-            if len(todo):
-                at = points[todo]
-                d[todo] = permits.corridor_distance(tr.points_at(at), slots[at])
-            return d
-
-        return Held.of_slots(off, slots, dist, max_m, exact)
 
     def _speeding(self, tr: Track) -> Held:
         sp = self.rules.speeding
