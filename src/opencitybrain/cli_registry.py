@@ -156,6 +156,7 @@ async def _load_all(settings: Settings, folder: Path, city_code: str) -> dict[st
                 if rid is None:
                     rid = (await catalog.publish(CTX, spec, "基础库部门原表 / registry intake")).id
                 bar.update(task, description=f"装载 / loading {table['source']}")
+                bar.reset(rows_task, total=1.0, description="  写入临时 CSV / writing CSV")
                 name = table["source"].split("/")[-1] + ".csv"
                 csv_path = _as_csv(parquet, Path(tmp) / name)
 

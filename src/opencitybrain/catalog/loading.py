@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
+
 from opencitybrain.accounts.model import Permission, Role
 from opencitybrain.accounts.service import ensure
 from opencitybrain.catalog.load_checks import (
@@ -217,6 +219,7 @@ class LoadService:
                 self._store.add(report(Landed(), error=exc.message[:500]), [])
                 raise
             progress(f"写入 {read.rows:,} 行 / merging {read.rows:,} rows", 0.85)
+            pa.default_memory_pool().release_unused()  # the chunks' memory, before DuckDB's
             landed = staging.merge()
             progress("保存报告 / keeping the report", 0.95)
             done = report(landed, read)
