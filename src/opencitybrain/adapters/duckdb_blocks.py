@@ -224,7 +224,7 @@ class DuckBlockEngine:
         fields = [f for f in table.schema if f.name not in CHAIN and FIELD_RE.match(f.name)]
         numeric = [f.name for f in fields if _is_numeric(f.type)]
         integer = [f.name for f in fields if pa.types.is_integer(f.type)]
-        candidates = [f.name for f in fields if _is_categorical(f.type)][:MAX_CATEGORICAL]
+        candidates = [f.name for f in fields if _is_categorical(f.type)]
         tables: dict[tuple[str | None, str], pa.Table] = {}
         with self._lock:
             cursor = self._con.cursor()
@@ -236,11 +236,15 @@ class DuckBlockEngine:
                 counts = ", ".join(f"approx_count_distinct({_q(c)})" for c in candidates)
                 found = cursor.execute(f"SELECT {counts} FROM summary_rows").fetchall()[0]  # noqa: S608
                 places = max(fine.num_rows, 1)
-                for name, distinct in zip(candidates, found, strict=True):
-                    # An estimate (HyperLogLog, a few percent): it only sizes the table.
-                    if places * max(int(distinct or 0), 1) <= MAX_SUMMARY_ROWS:
-                        fine = self._summary(cursor, chain, name, numeric)
-                        tables.update(self._roll_up(cursor, fine, chain, name, numeric))
+                # An estimate (HyperLogLog, a few percent): it only sizes the tables.
+                fitting = [
+                    name
+                    for name, distinct in zip(candidates, found, strict=True)
+                    if places * max(int(distinct or 0), 1) <= MAX_SUMMARY_ROWS
+                ]
+                for name in fitting[:MAX_CATEGORICAL]:
+                    finest = self._summary(cursor, chain, name, numeric)
+                    tables.update(self._roll_up(cursor, finest, chain, name, numeric))
         finally:
             cursor.close()
         return Summary(

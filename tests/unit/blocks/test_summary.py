@@ -263,3 +263,32 @@ def test_scopes_and_new_loads_on_the_summary_path(tmp_path: Path) -> None:
     assert (fresh.cached, fresh.rows) == (False, 1)
     assert [(b.code, b.value) for b in fresh.blocks] == [("360102", 10)]
     assert ENGINE.scans == before  # the new version's summary answered it
+
+
+def test_fields_of_too_many_values_are_left_to_the_scan() -> None:
+    n = 800  # 800 grids × 800 names would be 640,000 summary rows: over the limit
+    grids = [f"360102001001{i:03d}" for i in range(n)]
+    table = pa.table(
+        {
+            "_county": ["360102"] * n,
+            "_street": ["360102001"] * n,
+            "_community": ["360102001001"] * n,
+            "_grid": grids,
+            "name": [f"n{i}" for i in range(n)],
+            "kind": ["a", "b"] * (n // 2),
+            "amount": [1.5] * n,
+        }
+    )
+    engine = DuckBlockEngine(threads=1)
+    summary = engine.summarise(table)
+    assert summary.categories == {"kind"}
+    assert summary.numeric == {"amount"}
+    assert summary.table_for(GroupPlan("_grid", Metric(), by="name")) is None
+    plan = GroupPlan("_street", Metric(Op.SUM, "amount"), by="kind")
+    cut = summary.table_for(plan)
+    assert cut is not None
+    assert cut_summary(summary, cut, plan) == engine.group(table, plan)
+    assert cut_summary(summary, cut, plan).rows == [
+        ("360102001", "a", None, 600.0),
+        ("360102001", "b", None, 600.0),
+    ]
