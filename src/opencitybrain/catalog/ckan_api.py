@@ -303,7 +303,9 @@ async def organization_list(request: Request, ctx: Reader, svc: Catalog) -> JSON
 
 
 @_action("/organization_show")
-async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSONResponse:
+async def organization_show(
+    request: Request, ctx: Reader, svc: Catalog, extracts: Extracts
+) -> JSONResponse:
     """Show one department (organization), with its packages if include_datasets."""
     params = await _params(request)
     dept, count = await run_in_threadpool(svc.provider, ctx, _required(params, "id"))
@@ -311,7 +313,12 @@ async def organization_show(request: Request, ctx: Reader, svc: Catalog) -> JSON
     if ckan.boolean(params, "include_datasets"):
         query = SearchQuery(departments=(dept.id,), sort=Sort.CODE_ASC, limit=1000)
         result = await run_in_threadpool(svc.search, ctx, query)
-        out["packages"] = [ckan.package(h.resource, dept, _base(request)) for h in result.hits]
+        ids = [h.resource.id for h in result.hits]
+        found = await run_in_threadpool(extracts.for_resources, ids)
+        out["packages"] = [
+            ckan.package(h.resource, dept, _base(request), found.get(h.resource.id, ()))
+            for h in result.hits
+        ]
     return _ok(request, "organization_show", out)
 
 

@@ -105,6 +105,9 @@ def test_ckan_shows_the_release_as_a_resource_with_its_parameters(
     search = ckan.action.package_search(q="健康随访人员781", rows=5)
     hit = next(p for p in search["results"] if p["id"] == loaded.resource_id)
     assert [r["id"] for r in hit["resources"][1:]] == [released["id"]]
+    health = ckan.action.organization_show(id="health", include_datasets=True)
+    pkg = next(p for p in health["packages"] if p["id"] == loaded.resource_id)
+    assert [r["id"] for r in pkg["resources"][1:]] == [released["id"]]
 
 
 def test_a_resource_without_releases_shows_none(
