@@ -106,7 +106,7 @@ def review_items(
     limit: Limit = 50,
 ) -> Page:
     """List conflicting attributes to review (each value with the departments holding it)."""
-    return Page(**svc.review.items(check_kind(kind), status, offset, limit))
+    return Page(**svc.review_items(ctx, check_kind(kind), status, offset, limit))
 
 
 @router.post("/{kind}/review/{item}/resolve")

@@ -199,13 +199,15 @@ class GoldenShelf:
         return None
 
     def _find(self, kind: Kind) -> Resource | None:
+        """Return the kind's active resource; of two (serving processes racing), the first."""
         name = _ABOUT[kind][1]
         query = SearchQuery(departments=(self.department,), limit=200)
-        for hit in self.catalog.search(_CTX, query).hits:
-            r = hit.resource
-            if r.spec.name_zh == name and r.status is Status.ACTIVE:
-                return r
-        return None
+        found = [
+            h.resource
+            for h in self.catalog.search(_CTX, query).hits
+            if h.resource.spec.name_zh == name and h.resource.status is Status.ACTIVE
+        ]
+        return min(found, key=lambda r: r.code) if found else None
 
     async def ensure(self) -> dict[Kind, str]:
         """Publish whichever registry resource is missing; return the kinds' resource ids."""
@@ -221,7 +223,10 @@ class GoldenShelf:
                 except NotFound:  # no bureau department yet (a platform before its org)
                     log.warning("registry: no department %s to publish %s", self.department, kind)
                     continue
-                rid = published.id
+                first = self._find(kind)
+                rid = first.id if first is not None else published.id
+                if rid != published.id:  # another process published it first: keep that one
+                    await self.catalog.withdraw(_CTX, published.id, "重复发布 / published twice")
                 with self._lock:
                     self._ids[kind] = rid
                 log.info("registry: published %s as resource %s", kind, rid)

@@ -18,6 +18,7 @@ from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.errors import InvalidInput, NotFound
 from opencitybrain.kernel.events import Context
 from opencitybrain.registry.store import BuildFiles, Decision, DecisionStore, Kind
+from opencitybrain.sharing.masking import RowMasker
 
 MAX_REASON = 500
 STATUSES = ("open", "resolved", "all")
@@ -61,9 +62,18 @@ class ReviewQueue:
         return build.review
 
     def items(
-        self, kind: Kind, status: str = "open", offset: int = 0, limit: int = 50
+        self,
+        kind: Kind,
+        status: str = "open",
+        offset: int = 0,
+        limit: int = 50,
+        masker: RowMasker | None = None,
     ) -> dict[str, Any]:
-        """Return a page of review items (open, resolved or all) with their options."""
+        """Return a page of review items (open, resolved or all) with their options.
+
+        With a ``masker`` (the caller's grant), golden IDs and values are masked as the
+        golden record's fields are: only a caller who sees them in clear can resolve.
+        """
         if status not in STATUSES:
             raise InvalidInput(
                 "registry.bad_status", "状态须为 open、resolved 或 all",
@@ -87,7 +97,7 @@ class ReviewQueue:
         page = pairs[offset : offset + limit]
         return {
             "total": len(pairs),
-            "items": [self._item(kind, review, g, a, decided.get((g, a))) for g, a in page],
+            "items": [self._item(kind, review, g, a, decided.get((g, a)), masker) for g, a in page],
         }
 
     def _item(
@@ -97,23 +107,27 @@ class ReviewQueue:
         golden_id: str,
         attribute: str,
         decision: Decision | None,
+        masker: RowMasker | None = None,
     ) -> dict[str, Any]:
+        shown = masker.apply_row if masker is not None else dict
         mask = pc.and_(
             pc.equal(review["golden_id"], golden_id), pc.equal(review["attribute"], attribute)
         )
         options = [
-            {"value": r["value"], "sources": (r["sources"] or "").split(","), "chosen": r["chosen"]}
+            {"value": shown({attribute: r["value"]})[attribute],
+             "sources": (r["sources"] or "").split(","), "chosen": r["chosen"]}
             for r in review.filter(mask).to_pylist()
-        ]
+        ]  # fmt: skip
+        shown_id = str(shown({"golden_id": golden_id})["golden_id"])
         return {
-            "id": item_id(golden_id, attribute),
+            "id": item_id(shown_id, attribute),
             "kind": kind,
-            "golden_id": golden_id,
+            "golden_id": shown_id,
             "attribute": attribute,
             "options": options,
             "status": "resolved" if decision else "open",
             "decision": None if decision is None else {
-                "value": decision.value,
+                "value": shown({attribute: decision.value})[attribute],
                 "reason": decision.reason,
                 "decided_by": decision.decided_by,
                 "decided_at": decision.decided_at.isoformat(),

@@ -265,6 +265,15 @@ class RegistryService:
         self.read_log.record(ctx, shown, out)
         return out
 
+    def review_items(
+        self, ctx: Context, kind: Kind, status: str = "open", offset: int = 0, limit: int = 50
+    ) -> dict[str, Any]:
+        """Return a page of review items masked per the caller's grant (audited as a read)."""
+        page = self.review.items(kind, status, offset, limit, self._masker(ctx, kind))
+        rows = [{"golden_id": i["golden_id"], i["attribute"]: None} for i in page["items"]]
+        self.read_log.record(ctx, [Shown(kind, rows)], page)
+        return page
+
     def _related(self, ctx: Context, kind: Kind, key: str) -> list[dict[str, Any]]:
         """Return linked golden records: a person's companies and vehicles, and so on."""
         out: list[dict[str, Any]] = []

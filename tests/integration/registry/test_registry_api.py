@@ -87,9 +87,13 @@ def test_explain_and_resolve_a_conflict(
     assert "同一主档" in why.json()["why"]
 
     admin, operator = bearer(tokens["admin"]), bearer(tokens["operator"])
-    queue = client.get("/api/v1/registry/people/review", headers=operator).json()
+    queue = client.get("/api/v1/registry/people/review", headers=admin).json()
     assert queue["total"] > 0
     item = queue["items"][0]
+    # Other departments see the queue masked as the golden records are (no grant).
+    seen = client.get("/api/v1/registry/people/review", headers=operator).json()["items"][0]
+    assert seen["golden_id"] != item["golden_id"]
+    assert seen["golden_id"][0] == item["golden_id"][0]
     pick = next(o["value"] for o in item["options"] if not o["chosen"])
     body = {"value": pick, "reason": "户籍窗口核实 / checked at the register"}
     url = f"/api/v1/registry/people/review/{item['id']}/resolve"
@@ -98,7 +102,7 @@ def test_explain_and_resolve_a_conflict(
     assert done.status_code == 200, done.text
     assert done.json()["decision"]["decided_by"]
     resolved = client.get(
-        "/api/v1/registry/people/review", params={"status": "resolved"}, headers=operator
+        "/api/v1/registry/people/review", params={"status": "resolved"}, headers=admin
     ).json()
     assert item["id"] in {i["id"] for i in resolved["items"]}
     bad = client.post(url, json={"value": "不在其中", "reason": "x"}, headers=admin)

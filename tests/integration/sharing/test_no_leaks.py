@@ -109,3 +109,60 @@ def test_the_rows_route_masks_everything_a_grant_does_not_clear(
     # The check can see a leak: the provider's own staff read the values in clear.
     own = client.get(url, headers=bearer(tokens["health-staff"]))
     assert len(_leaks(own.text)) == len(SECRETS)
+
+
+@pytest.fixture(scope="module")
+def golden(demo_city: DemoCity, client: TestClient) -> tuple[str, str, list[str]]:
+    """Build a small people registry: its resource, one golden ID, its distinctive values."""
+    from opencitybrain.registry.model import SourceSpec
+    from opencitybrain.registry.service import RegistryService
+    from opencitybrain.sim.population import PEOPLE_TABLES, PopulationSpec, generate, nanchang_like
+
+    service = demo_city.platform.services.get(RegistryService)
+    assert service.shelf is not None
+    client.portal.call(service.shelf.ensure)  # type: ignore[union-attr]
+    population = generate(nanchang_like(), PopulationSpec(people=120, companies=10, vehicles=40))
+    inputs = [
+        (SourceSpec.from_mapping(s.as_source()), population.tables[s.source]) for s in PEOPLE_TABLES
+    ]
+    report = service.build("people", inputs)
+    assert report.reconciles
+    build = service.files.current("people")
+    rid = service.shelf.resource_id("people")
+    assert build is not None
+    assert rid is not None
+    rows = build.golden.to_pylist()
+    # IDs, addresses and names of three or more characters: finding one is a leak.
+    values = [r["golden_id"] for r in rows] + [r["address"] for r in rows if r["address"]]
+    values += [r["name"] for r in rows if r["name"] and len(r["name"]) >= 3]
+    return rid, rows[0]["golden_id"], values
+
+
+def test_no_get_route_returns_a_golden_record_unmasked_without_a_grant(
+    client: TestClient, demo_city: DemoCity, tokens: dict[str, str],
+    golden: tuple[str, str, list[str]],
+) -> None:  # fmt: skip
+    rid, code, values = golden
+    # The code a caller asks by is its own input; every other value must stay hidden.
+    secrets = [v for v in values if v != code]
+    ids = {"resource_id": rid, "ref": rid, "id": rid, "kind": "people", "code": code,
+           "fmt": "json"}  # fmt: skip
+    queries: dict[str, Any] = {"id": rid, "limit": 100, "purpose": PURPOSE,
+                               "field": ["golden_id", "name", "address"]}  # fmt: skip
+    called = 0
+    for g in route_guards(demo_city.app):
+        if g.method != "GET":
+            continue
+        url = _fill(g.path, ids)
+        for user in ("transport-staff", "operator", "citizen"):
+            for params in ({}, queries):
+                headers = bearer(tokens[user]) | {"X-Purpose": quote(PURPOSE)}
+                res = client.get(url, params=params, headers=headers)
+                leaked = [s for s in secrets if s in res.text]
+                assert not leaked, f"{user} GET {url} {params} -> {res.status_code} leaks {leaked}"
+                called += 1
+    assert called > 100
+    # The check can see a leak: the bureau, the registries' provider, reads them in clear.
+    own = client.get(f"/api/v1/registry/people/records/{code}", headers=bearer(tokens["admin"]))
+    assert own.status_code == 200, own.text
+    assert [s for s in secrets if s in own.text]
