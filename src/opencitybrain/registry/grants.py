@@ -14,6 +14,7 @@ chain: who, the resource, the fields, the rows, the hash of what was returned, t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,10 +70,16 @@ class GrantGate:
         self.store = store
         self.trail = trail
         self.clock = clock
+        # The clearing each read masked with, kept per thread until the read is recorded,
+        # so the audit names the very grant that cleared what was returned.
+        self._used = threading.local()
 
     def __call__(self, ctx: Context, kind: Kind) -> frozenset[str]:
         """Return the fields of a kind the caller's grant (or provider role) shows in clear."""
-        return self.clearing(ctx, kind).cleared
+        clearing = self.clearing(ctx, kind)
+        used: dict[tuple[str, Kind], Clearing] = self._used.__dict__.setdefault("by", {})
+        used[ctx.actor, kind] = clearing
+        return clearing.cleared
 
     def clearing(self, ctx: Context, kind: Kind) -> Clearing:
         """Return the caller's clearing for a kind's golden records."""
@@ -115,9 +122,10 @@ class GrantGate:
         JSON: an auditor re-hashes the received body the same way); each further kind's
         record hashes the rows of that kind.
         """
+        used: dict[tuple[str, Kind], Clearing] = self._used.__dict__.setdefault("by", {})
         entries = []
         for n, part in enumerate(shown):
-            clearing = self.clearing(ctx, part.kind)
+            clearing = used.pop((ctx.actor, part.kind), None) or self.clearing(ctx, part.kind)
             specs = {f.name: f for f in RESOURCE_FIELDS[part.kind]}
             fields = tuple(dict.fromkeys(k for row in part.rows for k in row if k in specs))
             masked = [f for f in fields if f not in clearing.cleared
