@@ -29,7 +29,7 @@ from opencitybrain.registry.resolve import resolve_companies, resolve_people, re
 from opencitybrain.registry.resources import GoldenShelf
 from opencitybrain.registry.review import ReviewQueue
 from opencitybrain.registry.store import KINDS, BuildFiles, DecisionStore, Kind, rows_where
-from opencitybrain.sharing.masking import RowMasker
+from opencitybrain.sharing.masking import DEFAULT_POLICY, MaskPolicy, RowMasker
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class RegistryService:
         *,
         clearance: Clearance = nothing_cleared,
         secret: str | bytes = b"",
+        policy: MaskPolicy = DEFAULT_POLICY,
         read_log: ReadLog | None = None,
         shelf: GoldenShelf | None = None,
     ) -> None:
@@ -126,6 +127,7 @@ class RegistryService:
         self.bus = bus
         self.clearance = clearance
         self.secret = secret
+        self.policy = policy  # the city's masking rules (sharing's wiring: ``MaskPolicy``)
         self.review = ReviewQueue(files, decisions, clock)
         self.read_log: ReadLog = read_log or NoLog()  # sharing's audit chain when wired
         self.shelf = shelf  # the golden records as the bureau's resources (rows per build)
@@ -235,7 +237,9 @@ class RegistryService:
     # --- reads (masked) -----------------------------------------------------------------
 
     def _masker(self, ctx: Context, kind: Kind) -> RowMasker:
-        return RowMasker(FIELDS[kind], self.clearance(ctx, kind), secret=self.secret)
+        return RowMasker(
+            FIELDS[kind], self.clearance(ctx, kind), secret=self.secret, policy=self.policy
+        )
 
     def lookup(self, ctx: Context, kind: Kind, code: str) -> dict[str, Any]:
         """Return a golden record by its key, masked per the caller's grant, with sources."""
