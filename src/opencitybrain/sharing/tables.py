@@ -100,4 +100,5 @@ releases = sa.Table(
     sa.Column("created_at", AWARE, nullable=False),
     sa.Column("doc", JSON_DOC, nullable=False),
     sa.Index("ix_open_releases_created_at", "created_at"),
+    sa.Index("ix_open_releases_resource_id", "resource_id", "created_at"),
 )
