@@ -78,6 +78,7 @@ from opencitybrain.registry.grants import GrantGate
 from opencitybrain.registry.resources import GoldenShelf
 from opencitybrain.registry.service import RegistryService
 from opencitybrain.registry.store import ParquetBuildFiles, SqlDecisionStore
+from opencitybrain.sharing.masking import MaskPolicy
 from opencitybrain.sharing.service import SharingService
 from opencitybrain.sharing.store import SqlSharingStore
 from opencitybrain.sharing.trail import AuditTrail
@@ -294,7 +295,7 @@ async def build_platform(
     platform.services.add(
         RegistryService(registry_files, SqlDecisionStore(engine), clock, bus,
                         clearance=gate, secret=platform_secret(settings), read_log=gate,
-                        shelf=shelf)
+                        shelf=shelf, policy=platform.services.get(MaskPolicy))
     )  # fmt: skip
     operations = build_operations(engine, city, clock, bus, accounts)
     platform.services.add(operations)

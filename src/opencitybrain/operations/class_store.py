@@ -129,7 +129,12 @@ class SqlClassStore:
         added = 0
         for row in rows:
             if row.code not in have:
-                self.put(row, actor, at, None)
+                try:
+                    self.put(row, actor, at, None)
+                except Conflict as exc:  # another worker seeded it a moment ago
+                    if exc.code != "classes.exists":
+                        raise
+                    continue
                 added += 1
         return added
 

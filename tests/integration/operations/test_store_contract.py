@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from opencitybrain.adapters.migrate import upgrade
 from opencitybrain.kernel.errors import Conflict
-from opencitybrain.operations.class_store import SqlClassStore
+from opencitybrain.operations.class_store import SqlClassStore, StoredClass
 from opencitybrain.operations.classes import demo_classes
 from opencitybrain.operations.model import (
     Alarm,
@@ -193,3 +193,19 @@ def test_classes_are_versioned_and_audited(sql_engine: sa.Engine) -> None:
         (1, "created", "system"), (2, "updated", "admin"), (3, "deactivated", "admin"),
     ]  # fmt: skip
     assert len(classes.all()) == len(shipped)
+
+
+class _ReadBeforeTheOtherWorker(SqlClassStore):
+    """A worker that listed the classes just before another worker seeded them."""
+
+    def all(self) -> list[StoredClass]:
+        return []
+
+
+def test_two_workers_seeding_at_once_both_start(sql_engine: sa.Engine) -> None:
+    upgrade(sql_engine)
+    shipped = demo_classes()
+    assert SqlClassStore(sql_engine).seed(shipped, "system", T0) == len(shipped)
+    late = _ReadBeforeTheOtherWorker(sql_engine)
+    assert late.seed(shipped, "system", T0) == 0  # every insert met the other's row
+    assert len(SqlClassStore(sql_engine).all()) == len(shipped)
