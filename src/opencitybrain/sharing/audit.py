@@ -225,15 +225,38 @@ def verify_rows(
     The chain is read straight from the database as rows: at a million records the
     per-record work is one join and one SHA-256, nothing else.
     """
-    pinned = {cp.seq: cp for cp in checkpoints}
     for cp in checkpoints:
         if not signer.valid(cp):
             return _bad(0, 0, cp.seq, GENESIS, cp.seq, "checkpoint signature invalid",
                         "检查点签名无效")  # fmt: skip
-    prev, expected_seq, count, seen_cp = GENESIS, 1, 0, 0
-    sha, join = hashlib.sha256, _SEP.join
-    for r in rows:
-        seq, link, digest = r[0], r[12], r[13]
+    pinned = {cp.seq: cp.hash for cp in checkpoints}
+    return truncated(walk(rows, pinned, GENESIS, 1), pinned)
+
+
+def walk(rows: Iterable[Sequence[Any]], pinned: dict[int, str], prev: str, first: int) -> Verdict:
+    """Verify a run of the chain that starts at ``first`` after a record hashed ``prev``.
+
+    ``rows`` hold the chain's columns in stored order. ``pinned`` maps sequence numbers to
+    the hashes signed checkpoints hold (their signatures checked by the caller). The whole
+    chain is one run from the genesis; a parallel verification walks several runs, each
+    after the record that ends the run before it.
+    """
+    join = _SEP.join
+    return walk_joined(((r[0], join(map(str, r[:13])), r[12], r[13]) for r in rows),
+                       pinned, prev, first)  # fmt: skip
+
+
+def walk_joined(
+    rows: Iterable[Sequence[Any]], pinned: dict[int, str], prev: str, first: int
+) -> Verdict:
+    """Verify a run given as (seq, the hashed text of the record, link, hash) rows.
+
+    The hashed text is the record's first 13 columns as text joined by U+001F (a database
+    can build it in its query, which is cheaper than building 13 Python objects a record).
+    """
+    expected_seq, count, seen_cp = first, 0, 0
+    sha = hashlib.sha256
+    for seq, text, link, digest in rows:
         if seq != expected_seq:
             why = "record missing (deleted)" if seq > expected_seq else "sequence repeats"
             return _bad(count, seen_cp, expected_seq - 1, prev, expected_seq, why,
@@ -241,21 +264,26 @@ def verify_rows(
         if link != prev:
             return _bad(count, seen_cp, seq - 1, prev, seq, "link to previous record broken",
                         "与上一条记录的链接被破坏")  # fmt: skip
-        if digest != sha(join(map(str, r[:13])).encode()).hexdigest():
+        if digest != sha(text.encode()).hexdigest():
             return _bad(count, seen_cp, seq - 1, prev, seq, "record content changed",
                         "记录内容被修改")  # fmt: skip
         if seq in pinned:
-            if pinned[seq].hash != digest:
+            if pinned[seq] != digest:
                 return _bad(count, seen_cp, seq - 1, prev, seq,
                             "record differs from its signed checkpoint",
                             "记录与签名检查点不符")  # fmt: skip
             seen_cp += 1
         prev, expected_seq, count = digest, seq + 1, count + 1
-    if any(seq >= expected_seq for seq in pinned):
-        return _bad(count, seen_cp, expected_seq - 1, prev, expected_seq,
+    return Verdict(True, count, seen_cp, expected_seq - 1, prev)
+
+
+def truncated(v: Verdict, pinned: dict[int, str]) -> Verdict:
+    """Return the verdict, or a bad one if signed records lie beyond the verified head."""
+    if v.ok and any(seq > v.head_seq for seq in pinned):
+        return _bad(v.records, v.checkpoints, v.head_seq, v.head_hash, v.head_seq + 1,
                     "records signed by a checkpoint are missing (truncated)",
                     "签名检查点覆盖的记录缺失（被截断）")  # fmt: skip
-    return Verdict(True, count, seen_cp, expected_seq - 1, prev)
+    return v
 
 
 def _bad(

@@ -28,8 +28,10 @@ class AuditStore(Protocol):
         """Yield every record after ``after`` in order, reading in batches."""
         ...
 
-    def rows(self, after: int = 0, batch: int = 50_000) -> Iterator[tuple[Any, ...]]:
-        """Yield every record after ``after`` as a row of its columns, in order."""
+    def rows(
+        self, after: int = 0, batch: int = 50_000, until: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Yield every record after ``after`` (up to ``until``) as a row of its columns."""
         ...
 
     def recent(
@@ -78,6 +80,7 @@ class SqlAuditStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        self.engine = engine  # parallel verification opens its own connections from it
         self._lock = threading.Lock()
         self._head: tuple[int, str] | None = None
 
@@ -127,8 +130,10 @@ class SqlAuditStore:
         for row in self.rows(after, batch):
             yield AuditRecord(*row)
 
-    def rows(self, after: int = 0, batch: int = 50_000) -> Iterator[tuple[Any, ...]]:
-        """Yield every record after ``after`` as a row of its columns, in order.
+    def rows(
+        self, after: int = 0, batch: int = 50_000, until: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Yield every record after ``after`` (up to ``until``) as a row of its columns.
 
         Verification reads the whole chain, so this reads through the DB-API cursor of
         the engine's connection: SQLAlchemy's result rows cost three times the fetch
@@ -137,9 +142,10 @@ class SqlAuditStore:
         """
         cols = ", ".join(_AUDIT_COLUMNS)
         last = int(after)
+        upto = "" if until is None else f" AND seq <= {int(until)}"
         while True:
             sql = (
-                f"SELECT {cols} FROM sharing_audit WHERE seq > {int(last)} "  # noqa: S608
+                f"SELECT {cols} FROM sharing_audit WHERE seq > {int(last)}{upto} "  # noqa: S608
                 f"ORDER BY seq LIMIT {int(batch)}"
             )
             with self._engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -18,7 +19,8 @@ from opencitybrain.sharing.audit import (
     Verdict,
     verify_rows,
 )
-from opencitybrain.sharing.audit_store import AuditStore
+from opencitybrain.sharing.audit_parallel import verify_in_parallel
+from opencitybrain.sharing.audit_store import AuditStore, SqlAuditStore
 
 MAX_RECENT = 500
 
@@ -65,9 +67,16 @@ class AuditTrail:
         ensure(ctx, Permission.AUDIT_READ)
         return self.verify_all()
 
-    def verify_all(self) -> Verdict:
-        """Verify the whole chain and every checkpoint (no permission check: the CLI)."""
-        return verify_rows(self.store.rows(), self.store.checkpoints(), self.signer)
+    def verify_all(self, processes: int | None = None) -> Verdict:
+        """Verify the whole chain and every checkpoint (no permission check: the CLI).
+
+        A long chain in SQL is walked in runs on every core (``audit_parallel``).
+        """
+        checkpoints = self.store.checkpoints()
+        if isinstance(self.store, SqlAuditStore):
+            cores = processes if processes is not None else min(os.cpu_count() or 1, 8)
+            return verify_in_parallel(self.store, checkpoints, self.signer, cores)
+        return verify_rows(self.store.rows(), checkpoints, self.signer)
 
     def recent(
         self,

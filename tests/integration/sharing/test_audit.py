@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opencitybrain.kernel.events import Context
+from opencitybrain.sharing import audit_parallel
 from opencitybrain.sharing import tables as t
 from opencitybrain.sharing.audit import AuditEntry, AuditKind, CheckpointSigner, verify_chain
 from opencitybrain.sharing.audit_store import SqlAuditStore
@@ -132,3 +134,29 @@ def test_any_single_edit_is_named(world: World, n: int, data: st.DataObject) -> 
         conn.execute(t.audit.update().where(t.audit.c.seq == victim).values({column: "X"}))
     verdict = trail.verify_all()
     assert verdict.first_bad_seq == victim
+
+
+def _tamper(w: World, how: str) -> None:
+    with _engine(w).begin() as conn:
+        if how == "edit":
+            conn.execute(t.audit.update().where(t.audit.c.seq == 41).values(row_count=-1))
+        elif how == "delete at the cut":  # the record that ends the first run
+            conn.execute(t.audit.delete().where(t.audit.c.seq == 30))
+        elif how == "relink":
+            conn.execute(t.audit.update().where(t.audit.c.seq == 31).values(prev_hash="0" * 64))
+        elif how == "truncate":
+            conn.execute(t.audit.delete().where(t.audit.c.seq > 52))
+
+
+@pytest.mark.parametrize("how", ["none", "edit", "delete at the cut", "relink", "truncate"])
+def test_a_parallel_verification_gives_the_serial_verdict(
+    world: World, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_parallel, "PARALLEL_FROM", 0)
+    fill(world, 61)  # two runs: 1–30 and 31–61; checkpoints every 10
+    _tamper(world, how)
+    serial = verify_chain(fresh(world).records(), world.audit_store.checkpoints(),
+                          world.trail.signer)  # fmt: skip
+    parallel = world.trail.verify_all(processes=2)
+    assert parallel == serial
+    assert parallel.ok is (how == "none")
