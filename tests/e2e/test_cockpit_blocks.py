@@ -12,11 +12,14 @@ import pytest
 
 from opencitybrain.catalog.model import DataType, FieldSpec
 from opencitybrain.catalog.rows import ResourceRows
+from opencitybrain.kernel.events import Context
 from opencitybrain.registry.model import SourceSpec
 from opencitybrain.registry.service import RegistryService
 from opencitybrain.sim.population import PEOPLE_TABLES, PopulationSpec, generate, nanchang_like
 from tests.e2e.cockpit_page import Page, login, open_page, own_errors
 from tests.support import DemoCity
+
+TRANSPORT = Context(actor="u-e2e", department="transport", roles=frozenset({"department_staff"}))
 
 pytestmark = pytest.mark.browser
 
@@ -66,10 +69,14 @@ def _registry(demo_city: DemoCity) -> str:
     return str(build.golden["golden_id"][0].as_py())
 
 
-def test_choropleth_drills_down_and_registry_lookup_is_masked(
+def test_choropleth_drills_down_and_registry_lookup_follows_grants(
     cockpit: Page, demo_city: DemoCity
 ) -> None:
-    """County blocks on the map, a click to a district's streets, a masked golden record."""
+    """County blocks on the map, a click to a district's streets, a golden record looked up.
+
+    The bureau provides the golden records, so its admin sees one in clear in the cockpit;
+    a department without a grant gets the same record masked.
+    """
     _points(demo_city)
     some_id = _registry(demo_city)
     page = cockpit.page
@@ -114,8 +121,11 @@ def test_choropleth_drills_down_and_registry_lookup_is_masked(
         page.locator("[data-testid=registry-form] button[type=submit]").click()
         page.wait_for_function("() => window.__cockpit.blocks.lookup !== null", timeout=WAIT_MS)
         shown = page.locator("[data-testid=registry-record]").inner_text()
-        assert some_id not in shown  # masked: 3***************1X
-        assert some_id[:1] in shown
+        assert some_id in shown  # the provider's own record
+        service = demo_city.platform.services.get(RegistryService)
+        other = service.lookup(TRANSPORT, "people", some_id)["record"]
+        assert other["golden_id"] != some_id
+        assert other["golden_id"][0] == some_id[0]  # masked: 3***************1X
         page.wait_for_function("() => (window.__cockpit.blocks.review ?? 0) > 0", timeout=WAIT_MS)
         assert own_errors(cockpit.errors, "/api/v1/blocks", "/api/v1/registry") == []
     finally:
