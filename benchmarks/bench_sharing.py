@@ -271,13 +271,12 @@ def _audit(h: Harness, engine: object, n: int) -> None:
         higher_is_better=True,
         note="goal ≥ 20,000 records/s",
     )
-    t0, c0 = time.perf_counter(), time.process_time()
-    verdict = trail.verify_all()
-    took, took_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0 = time.perf_counter()
+    verdict = trail.verify_all()  # a long chain: worker processes, so wall time only
+    took = time.perf_counter() - t0
     if not verdict.ok or verdict.records < n:
         raise RuntimeError(f"audit chain did not verify: {verdict}")
     h.record(group, "verify whole chain", took, "s", note="goal < 5 s at 1M")
-    h.record(group, "verify whole chain, CPU time", took_cpu, "s")
 
 
 def releases(h: Harness, n: int) -> None:

@@ -23,17 +23,14 @@ from collections import OrderedDict
 import duckdb
 import pyarrow as pa
 
+from opencitybrain.adapters.duckdb_sql import literal, quote
 from opencitybrain.catalog.rows import MaskRule
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def mask_sql(column: str, rule: MaskRule) -> str:
     """Return the SQL expression masking the (quoted) text ``column`` by ``rule``."""
     n = f"length({column})"
-    char = _text(rule.char)
+    char = literal(rule.char)
     if rule.hide_last is not None:
         hide = int(rule.hide_last)
         return (
@@ -100,7 +97,7 @@ class MaskedColumns:
             if found is not None:
                 self._columns.move_to_end(key)
                 return found
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = quote(name)
         if text:
             sql = f"SELECT {mask_sql(quoted, rule)} AS m FROM {source}"
             made = con.sql(sql).to_arrow_table().column(0)

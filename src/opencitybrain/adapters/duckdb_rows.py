@@ -37,10 +37,14 @@ import duckdb
 import pyarrow as pa
 
 from opencitybrain.adapters.duckdb_masks import MaskedColumns, Stamp, mask_sql
+from opencitybrain.adapters.duckdb_sql import bad as _bad
+from opencitybrain.adapters.duckdb_sql import literal as _lit
+from opencitybrain.adapters.duckdb_sql import quote as _q
+from opencitybrain.adapters.duckdb_sql import where_clause as _where
 from opencitybrain.adapters.duckdb_staging import ParquetStaging, Register, merge_incoming
 from opencitybrain.catalog.load_ports import Landed
 from opencitybrain.catalog.model import DataType, FieldSpec
-from opencitybrain.catalog.rows import Condition, MaskRule, Op, Row, RowPage, Value
+from opencitybrain.catalog.rows import Condition, MaskRule, Row, RowPage
 from opencitybrain.kernel.errors import Conflict, FieldError, InvalidInput
 
 _SQL_TYPES = {
@@ -51,23 +55,8 @@ _SQL_TYPES = {
     DataType.DATETIME: "TIMESTAMPTZ",
 }
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_COMPARE = {Op.EQ: "=", Op.NE: "<>", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 MAX_LIMIT = 100_000
 WRITE_MEMORY = "256MB"  # DuckDB spills past this while merging a load
-
-
-def _q(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    """Quote a string literal (file paths in table functions and COPY)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _bad(code: str, zh: str, en: str, where: str) -> InvalidInput:
-    return InvalidInput(code, zh, en, (FieldError(where, en),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,36 +360,3 @@ def _atomic_write(path: Path, text: str) -> None:
     temp = path.with_suffix(f".{os.getpid()}.tmp")
     temp.write_text(text)
     os.replace(temp, path)
-
-
-def _where(where: Sequence[Condition]) -> tuple[str, list[Any]]:
-    """Return a WHERE clause with placeholders for the conditions (ANDed) and its values."""
-    terms: list[str] = []
-    params: list[Any] = []
-    for c in where:
-        col = _q(c.field)
-        if c.op is Op.IN:
-            values = c.value if isinstance(c.value, tuple) else (c.value,)
-            if not values:
-                terms.append("FALSE")
-                continue
-            terms.append(f"{col} IN ({', '.join('?' for _ in values)})")
-            params.extend(values)
-        elif c.op is Op.PREFIX:
-            terms.append(f"starts_with(CAST({col} AS VARCHAR), ?)")
-            params.append(str(c.value))
-        else:
-            if isinstance(c.value, tuple):
-                raise _bad(
-                    "catalog.bad_filter",
-                    f"条件 {c.op.value} 只接受单个值",
-                    f"{c.op.value} takes one value",
-                    c.field,
-                )
-            value: Value = c.value
-            if value is None:
-                terms.append(f"{col} IS {'NOT ' if c.op is Op.NE else ''}NULL")
-                continue
-            terms.append(f"{col} {_COMPARE[c.op]} ?")
-            params.append(value)
-    return (f" WHERE {' AND '.join(terms)}" if terms else ""), params

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from operator import attrgetter
@@ -31,8 +31,6 @@ __all__ = [
     "Quarantined",
     "decode_payloads",
     "decode_positions",
-    "drop_duplicates",
-    "repeats",
     "split_payloads",
     "valid_plate",
 ]
@@ -220,7 +218,7 @@ def decode_positions(body: bytes, now: float) -> PositionBatch:
     """Decode a batch (JSON array or JSON lines) and validate each message.
 
     ``now`` (epoch seconds, from the caller's clock) bounds times from the future.
-    Duplicates are left to :func:`drop_duplicates`, once devices have integer keys.
+    Duplicates are left to the engine, once devices have integer keys.
     """
     msgs, quarantined = _split(body)
     return _validate(msgs, quarantined, now, None)
@@ -391,25 +389,3 @@ def _objects(items: list[str]) -> NDArray[np.object_]:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
-
-
-def repeats(t: NDArray[np.float64], keys: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Mark rows repeating an earlier row's (key, time); ``keys`` are integer device ids.
-
-    Integer keys make this a sort rather than a Python loop over strings.
-    """
-    out = np.zeros(len(t), dtype=np.bool_)
-    if len(t) < 2:
-        return out
-    order = np.lexsort((np.arange(len(t)), t, keys))
-    same = (keys[order[1:]] == keys[order[:-1]]) & (t[order[1:]] == t[order[:-1]])
-    out[order[1:][same]] = True
-    return out
-
-
-def drop_duplicates(batch: PositionBatch, keys: NDArray[np.int64]) -> PositionBatch:
-    """Drop repeats of (device, time) after their first occurrence in the batch."""
-    dup = repeats(batch.t, keys)
-    if not dup.any():
-        return batch
-    return replace(batch.take(~dup), duplicates=batch.duplicates + int(dup.sum()))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opencitybrain.apps.fleet.messages import decode_positions, drop_duplicates, valid_plate
+from opencitybrain.apps.fleet.messages import decode_positions, valid_plate
 from opencitybrain.geo.coords import wgs84_to_gcj02
 
 NOW = 1_795_132_800.0  # 2026-11-20T00:00Z
@@ -103,15 +103,6 @@ def test_gcj02_points_come_out_in_wgs84() -> None:
     batch = decode_positions(msgspec.json.encode([m(crs="gcj02", lon=g_lon, lat=g_lat)]), NOW)
     assert batch.lon[0] == pytest.approx(lon, abs=1e-7)
     assert batch.lat[0] == pytest.approx(lat, abs=1e-7)
-
-
-def test_drop_duplicates_keeps_the_first_of_each_device_time() -> None:
-    msgs = [m(), m(speed=1), m(device_id="D2"), m(time="2026-11-20T07:59:01+08:00")]
-    batch = decode_positions(msgspec.json.encode(msgs), NOW)
-    keys = np.array([0, 0, 1, 0], dtype=np.int64)
-    out = drop_duplicates(batch, keys)
-    assert out.index.tolist() == [0, 2, 3]
-    assert out.duplicates == 1
 
 
 item = st.one_of(
