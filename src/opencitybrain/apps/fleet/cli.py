@@ -12,13 +12,14 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
-from opencitybrain.adapters.mqtt import MqttMessage, publish_many
+from opencitybrain.adapters.mqtt import MqttMessage, device_topic, publish_many
 from opencitybrain.adapters.nats_stream import (
     AlertStream,
     JetStreamConnection,
     PartitionConsumer,
     ensure_stream,
 )
+from opencitybrain.apps.fleet.app import GATEWAY_CHANNEL
 from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.model import Fleet
 from opencitybrain.apps.fleet.partition import (
@@ -37,6 +38,7 @@ __all__ = ["fleet_app"]
 log = logging.getLogger(__name__)
 fleet_app = typer.Typer(help="重点车辆监管 / key-vehicle supervision", no_args_is_help=True)
 
+GATEWAY_ARRAY = 500  # positions per gateway publish (about 40 kB of JSON)
 Nats = Annotated[str, typer.Option(help="NATS 地址 / NATS URL")]
 Stream = Annotated[str, typer.Option(help="位置流名 / points stream")]
 Partitions = Annotated[int, typer.Option(help="分区数 / partitions", min=1, max=1024)]
@@ -137,6 +139,10 @@ def replay(
     vehicles_out: Annotated[
         Path | None, typer.Option(help="写出车辆 JSON / write the vehicles")
     ] = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="MQTT：作为接入网关按数组发布 / MQTT: publish arrays as this gateway"),
+    ] = None,
 ) -> None:
     """Replay the Wuxi taxis moved onto the city, over HTTP, MQTT or the JetStream stream."""
     tr = load_wuxi()
@@ -144,12 +150,36 @@ def replay(
         vehicles_out.write_bytes(msgspec.json.encode(FleetSpec(wuxi_vehicles(tr))))
     start = RealClock().now().timestamp()
     msgs = wuxi_messages(tr, load_pack(pack).center, start, rate=rate)
-    asyncio.run(_replay(to, msgs, api_key, tenant, partitions, stream, pace))
+    asyncio.run(_replay(to, msgs, api_key, tenant, partitions, stream, pace, gateway))
+
+
+def mqtt_messages(
+    chunk: list[dict[str, Any]], tenant: str, gateway: str | None
+) -> list[MqttMessage]:
+    """Return a chunk's MQTT publishes: per terminal, or as a gateway's arrays.
+
+    Without a gateway each position goes on its device's ``position`` topic (what a
+    terminal sends). With one, the chunk leaves as arrays of at most ``GATEWAY_ARRAY``
+    positions on ``citybrain/<tenant>/fleet/<gateway>/positions``: the documented path
+    at tens of thousands of points a second, where one publish per point is capped by
+    the client library.
+    """
+    if gateway is None:
+        return [
+            MqttMessage(device_topic(tenant, "fleet", m["device_id"], "position"),
+                        msgspec.json.encode(m))
+            for m in chunk
+        ]  # fmt: skip
+    topic = device_topic(tenant, "fleet", gateway, GATEWAY_CHANNEL)
+    return [
+        MqttMessage(topic, msgspec.json.encode(chunk[i : i + GATEWAY_ARRAY]))
+        for i in range(0, len(chunk), GATEWAY_ARRAY)
+    ]
 
 
 async def _replay(
     to: str, msgs: list[dict[str, Any]], api_key: str | None, tenant: str, partitions: int,
-    stream: str, pace: bool,
+    stream: str, pace: bool, gateway: str | None = None,
 ) -> None:  # fmt: skip
     clock = RealClock()
     i = 0
@@ -165,14 +195,7 @@ async def _replay(
         if to.startswith(("http://", "https://")):
             await asyncio.to_thread(_post, to, msgspec.json.encode(chunk), api_key)
         elif to.startswith("mqtt://"):
-            await publish_many(
-                to,
-                [
-                    MqttMessage(f"citybrain/{tenant}/fleet/{m['device_id']}/position",
-                                msgspec.json.encode(m))
-                    for m in chunk
-                ],
-            )  # fmt: skip
+            await publish_many(to, mqtt_messages(chunk, tenant, gateway))
         else:
             await publish_stream(to, stream, SUBJECT_PREFIX, chunk, partitions)
         typer.echo(f"{j}/{len(msgs)}")
