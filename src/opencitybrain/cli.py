@@ -18,7 +18,10 @@ from opencitybrain import __version__
 from opencitybrain.adapters.migrate import current_revision, head_revision, upgrade
 from opencitybrain.adapters.sql import make_engine, redact
 from opencitybrain.apps.fleet.cli import fleet_app
+from opencitybrain.blocks.service import BlockService
 from opencitybrain.bootstrap import Platform, build_platform
+from opencitybrain.catalog.loading import LoadService
+from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
 from opencitybrain.citypack.loader import available_packs, load_pack
 from opencitybrain.citypack.service import CityService
@@ -29,12 +32,15 @@ from opencitybrain.cli_sharing import audit_app
 from opencitybrain.cli_support import console
 from opencitybrain.cli_support import settings_or_exit as _settings
 from opencitybrain.cli_users import users_app
+from opencitybrain.kernel.clock import RealClock
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.settings import Settings
 from opencitybrain.operations.service import OperationsService
+from opencitybrain.registry.service import RegistryService
 from opencitybrain.sharing.service import SharingService
 from opencitybrain.sim.demo_catalog import seed_demo_catalog
 from opencitybrain.sim.demo_org import Credential, DemoCounty, seed_demo_org
+from opencitybrain.sim.demo_registry import DemoRegistry, seed_demo_registry
 from opencitybrain.sim.demo_reports import run_demo_reports
 from opencitybrain.sim.demo_sharing import seed_demo_sharing
 from opencitybrain.sim.demo_signals import seed_signals
@@ -168,10 +174,35 @@ def demo(
             run_demo_reports(platform.services.get(OperationsService), platform.pack),
             name="demo-reports",
         )
+        # The departments' data (people, companies, vehicles) is generated, loaded, resolved
+        # and aggregated once the server is up; progress: GET /api/v1/registry/intake.
+        services = platform.services
+        intake = DemoRegistry(
+            services.get(CatalogService), services.get(LoadService),
+            services.get(ResourceRows), services.get(RegistryService),  # type: ignore[type-abstract]
+            services.get(BlockService), settings.data_dir, settings.city_pack,
+            platform.pack.manifest.city_code, settings.demo, RealClock(), console.print,
+        )  # fmt: skip
+        platform.freeze_heap = True  # a serving process: see Platform.freeze_heap
+        server = uvicorn.Server(
+            uvicorn.Config(platform.app(), host=host, port=port, log_level="warning",
+                           lifespan="on", access_log=False)
+        )  # fmt: skip
+
+        async def seed_when_up() -> None:
+            # uvicorn has no event for "started": poll its flag.
+            while not server.started and not server.should_exit:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+            if server.started:
+                await seed_demo_registry(intake)
+
+        seeding = asyncio.create_task(seed_when_up(), name="demo-registry")
         try:
-            await _serve(platform, host, port)
+            await server.serve()
         finally:
+            seeding.cancel()
             stream.cancel()
+            await platform.close()
 
     _run(main())
 

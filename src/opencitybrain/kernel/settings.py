@@ -70,6 +70,27 @@ class SharingSettings(BaseModel):
     masking: MaskingSettings = Field(default_factory=MaskingSettings)
 
 
+class DemoSettings(BaseModel):
+    """``[demo]``: how big a city ``citybrain demo`` generates and loads into the registry.
+
+    ``people = 0`` loads no departments' data; companies default to people/10 and
+    vehicles to people/2 (env: ``CITYBRAIN_DEMO__PEOPLE=2000``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    people: int = Field(1_000_000, ge=0, le=50_000_000, description="people (0: none)")
+    companies: int | None = Field(None, ge=0, le=10_000_000, description="default people/10")
+    vehicles: int | None = Field(None, ge=0, le=50_000_000, description="default people/2")
+    seed: int = Field(2026, description="the generator's seed")
+
+    def sizes(self) -> tuple[int, int, int]:
+        """Return (people, companies, vehicles) with the defaults filled in."""
+        companies = self.people // 10 if self.companies is None else self.companies
+        vehicles = self.people // 2 if self.vehicles is None else self.vehicles
+        return self.people, companies, vehicles
+
+
 class Settings(BaseSettings):
     """Hold every setting the platform reads; the URL scheme picks each adapter."""
 
@@ -107,6 +128,12 @@ class Settings(BaseSettings):
         default_factory=SharingSettings,
         description="[sharing.masking] rules per masking type; env: CITYBRAIN_SHARING as JSON "
         'or CITYBRAIN_SHARING__MASKING, e.g. {"id_number": {"keep_first": 6, "keep_last": 4}}',
+    )
+
+    demo: DemoSettings = Field(
+        default_factory=DemoSettings,
+        description="[demo] the demo city's departments' data: people (0: none), companies, "
+        "vehicles, seed; env e.g. CITYBRAIN_DEMO__PEOPLE=2000",
     )
 
     @field_validator("context_validate_types", mode="before")

@@ -52,6 +52,12 @@ class ResolveBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="理由 / why this value")
 
 
+@router.get("/intake")
+def intake(ctx: RegistryReader, svc: Registry) -> dict[str, Any]:
+    """Return where loading the departments' data stands (phase, progress, counts)."""
+    return svc.intake.snapshot()
+
+
 @router.get("/{kind}/counts")
 def counts(ctx: RegistryReader, svc: Registry, kind: KindPath) -> dict[str, Any]:
     """Return the current build's counts: rows in = linked + quarantined + unmatched."""

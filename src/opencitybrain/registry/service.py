@@ -24,6 +24,7 @@ from opencitybrain.kernel.errors import InvalidInput, NotFound
 from opencitybrain.kernel.events import CloudEvent, Context
 from opencitybrain.registry.grants import NoLog, ReadLog, Shown
 from opencitybrain.registry.incremental import ChangeSet, links_changed, stamp
+from opencitybrain.registry.intake_status import IntakeStatus
 from opencitybrain.registry.model import Resolution, SourceSpec
 from opencitybrain.registry.resolve import resolve_companies, resolve_people, resolve_vehicles
 from opencitybrain.registry.resources import GoldenShelf
@@ -131,6 +132,7 @@ class RegistryService:
         self.review = ReviewQueue(files, decisions, clock)
         self.read_log: ReadLog = read_log or NoLog()  # sharing's audit chain when wired
         self.shelf = shelf  # the golden records as the bureau's resources (rows per build)
+        self.intake = IntakeStatus()  # where loading the departments' data stands (if it runs)
 
     # --- builds -------------------------------------------------------------------------
 
