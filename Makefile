@@ -58,7 +58,7 @@ contracts: $(STAMP)/venv
 	$(BIN)/lint-imports
 
 unit: setup
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=30
 
 webtest: $(COCKPIT)
 	cd web && npm test
