@@ -95,20 +95,13 @@ def unique_ids(
 
 
 def addresses(rng: np.random.Generator, geo: CityGeography, county: I64) -> pa.StringArray:
-    """Return a street address in each given county: 市 区 街道 路 号 栋 单元 室."""
+    """Return an address in each given county: 市 区 街道 路 号 栋 单元 室.
+
+    The door plate (road and number) is one of the county's in the city's address book,
+    so the address geocodes to a point in the street it names.
+    """
     n = len(county)
-    street_names: list[str] = []
-    road_names: list[str] = []
-    street_idx = np.empty(n, dtype=np.int64)
-    road_idx = np.empty(n, dtype=np.int64)
-    for i, c in enumerate(geo.counties):
-        rows = np.flatnonzero(county == i)
-        street_idx[rows] = len(street_names) + rng.integers(0, len(c.streets), size=len(rows))
-        road_idx[rows] = len(road_names) + rng.integers(0, len(c.roads), size=len(rows))
-        street_names.extend(c.streets)
-        road_names.extend(c.roads)
-    county_names = [c.name_zh for c in geo.counties]
-    number = pc.cast(pa.array(rng.integers(1, 400, size=n)), pa.string())
+    road, number = geo.draw_doors(rng, county)
     building = pc.cast(pa.array(rng.integers(1, 30, size=n)), pa.string())
     unit = pc.cast(pa.array(rng.integers(1, 6, size=n)), pa.string())
     room = pc.cast(
@@ -116,10 +109,8 @@ def addresses(rng: np.random.Generator, geo: CityGeography, county: I64) -> pa.S
     )
     return _join(
         f"{geo.name_zh}市",
-        _pick(county_names, county),
-        _pick(street_names, street_idx),
-        _pick(road_names, road_idx),
-        number,
+        _pick(geo.places, road),
+        pc.cast(pa.array(number), pa.string()),
         "号",
         building,
         "栋",

@@ -1,9 +1,10 @@
-"""Word lists for synthetic people, companies and addresses (written for this project).
+"""Word lists for synthetic people and companies (written for this project).
 
 Surnames are common Chinese family names with rough relative weights; given-name characters
-are common in names; road words are generic place words, combined at random, so no list
-describes a real person, company or street. ``CONFUSABLE`` groups characters clerks mix
-up: same reading (homophones) or similar shape — the generator's name typos.
+are common in names, so no list describes a real person or company. Road names of
+addresses come from the city's address book (``geo.road_names``). ``CONFUSABLE`` groups
+characters clerks mix up: same reading (homophones) or similar shape — the generator's
+name typos.
 """
 
 from __future__ import annotations
@@ -43,17 +44,6 @@ CONFUSABLE: tuple[str, ...] = (
     "志智", "德得", "康慷", "梅玫", "凤风", "荣蓉融", "秀绣", "兰岚蓝", "英瑛莺",
     "李里", "张章", "刘柳", "陈程", "黄皇", "吴武", "周舟", "孙荪", "朱诸", "胡湖",
 )  # fmt: skip
-
-# Words for road names (combined with a suffix: 路, 大道, 街, 巷).
-ROAD_WORDS = (
-    "青山", "湖滨", "丰和", "文教", "福康", "长春", "朝阳", "迎宾", "解放", "建设",
-    "民主", "团结", "胜利", "和平", "光明", "新华", "振兴", "兴业", "创新", "高新",
-    "紫荆", "桂花", "樱花", "芙蓉", "玉兰", "梧桐", "银杏", "香樟", "翠竹", "松柏",
-    "滨江", "沿河", "临湖", "望湖", "观澜", "碧波", "清泉", "北湖", "南塘", "东岸",
-    "西岭", "金沙", "银湾", "水榭", "书院", "学府", "博学", "师范", "工业", "商贸",
-    "物流", "科技", "星光", "晨曦", "红旗", "东风", "前进", "友谊", "永安", "太平",
-)  # fmt: skip
-ROAD_SUFFIXES = ("路", "路", "路", "大道", "街", "巷")
 
 # Company trade-name characters and industry words by GB/T 4754-2017 section.
 TRADE_CHARS = "鑫源恒通达华盛泰宏丰瑞祥凯嘉信德成兴隆安康福远航新创智博海天润景"
