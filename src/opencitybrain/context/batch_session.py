@@ -2,10 +2,9 @@
 
 A :class:`BatchSession` reads the entities a batch names once, lets the operation change
 them in memory in the order given (an id that repeats applies on top of its earlier
-occurrence), then writes them all with one ``upsert_many`` (one transaction) and their
-history with one ``append_history``. History is taken from the documents written, which
-are encoded anyway; only an entity written twice in one batch has its earlier write
-recorded separately.
+occurrence), then writes them and their history with one ``upsert_many`` (one
+transaction). History is taken from the documents written, which are encoded anyway; only
+an entity written twice in one batch has its earlier write recorded separately.
 """
 
 from __future__ import annotations
@@ -218,10 +217,7 @@ class BatchSession:
         docs = [to_doc(self.state[i]) for i in self.attrs]
         for doc in docs:
             self.history += self._records(doc)
-        store = self.svc.store
-        written = store.upsert_many(self.tenant, docs)
-        if self.history:
-            store.append_history(self.tenant, self.history)
+        written = self.svc.store.upsert_many(self.tenant, docs, self.history)
         for entity_id, created in written:
             if created:
                 result.created.append(entity_id)

@@ -50,8 +50,13 @@ class EntityStore(Protocol):
         """Insert the entities whose ids are new; return the ids that existed already."""
         ...
 
-    def upsert_many(self, tenant: str, docs: Sequence[Doc]) -> list[tuple[str, bool]]:
-        """Insert or replace entities in one transaction; return (id, created) per doc."""
+    def upsert_many(
+        self, tenant: str, docs: Sequence[Doc], history: Sequence[HistoryRecord] = ()
+    ) -> list[tuple[str, bool]]:
+        """Insert or replace entities and record ``history`` in one transaction.
+
+        Return (id, created) per doc.
+        """
         ...
 
     def put(self, tenant: str, doc: Doc, expected_version: int | None = None) -> int:

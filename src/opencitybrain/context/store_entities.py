@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from opencitybrain.context.store_history import HistoryRecord, HistoryRow, history_rows
+from opencitybrain.context.store_history import HistoryRecord, history_columns
 from opencitybrain.context.store_sql import (
     IN_CHUNK,
     WRITE_CHUNK,
@@ -61,6 +61,20 @@ def _entity_row(tenant: str, doc: Mapping[str, Any], types: list[str]) -> dict[s
     }
 
 
+def _entity_columns(
+    tenant: str, docs: Sequence[Mapping[str, Any]], types: Sequence[list[str]]
+) -> dict[str, list[Any]]:
+    return {
+        "tenant": [tenant] * len(docs),
+        "id": [d["id"] for d in docs],
+        "types": [encode(t) for t in types],
+        "doc": [encode(d) for d in docs],
+        "created_at": [parse_instant(d.get("createdAt"), "createdAt") for d in docs],
+        "modified_at": [parse_instant(d.get("modifiedAt"), "modifiedAt") for d in docs],
+        "version": [1] * len(docs),
+    }
+
+
 def _type_rows(tenant: str, entity_id: str, types: Iterable[str]) -> list[dict[str, Any]]:
     return [{"tenant": tenant, "entity_id": entity_id, "type": t} for t in dict.fromkeys(types)]
 
@@ -86,11 +100,11 @@ class SqlEntityWrites(SqlBase):
             with self._engine.begin() as conn:
                 conn.execute(sa.text("ANALYZE ngsi_entities, ngsi_entity_types"))
 
-    def _upsert_entities(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        self._bulk_insert(
+    def _upsert_entities(self, conn: sa.Connection, columns: Mapping[str, Sequence[Any]]) -> None:
+        self._insert_columns(
             conn,
             entities,
-            rows,
+            columns,
             conflict=("tenant", "id"),
             update=lambda new: {
                 "types": new.types,
@@ -163,12 +177,14 @@ class SqlEntityWrites(SqlBase):
                 self._bulk_insert(conn, entity_types, type_rows)
         return existed
 
-    def upsert_many(self, tenant: str, docs: Sequence[Doc]) -> list[tuple[str, bool]]:
-        """Insert or replace entities in one transaction; return (id, created) per doc.
+    def upsert_many(
+        self, tenant: str, docs: Sequence[Doc], history: Sequence[HistoryRecord] = ()
+    ) -> list[tuple[str, bool]]:
+        """Insert or replace entities and record ``history``, all in one transaction.
 
-        An entity that existed keeps its createdAt (the stored text replaces the
-        document's). When an id repeats, its last document wins and only its first
-        occurrence can count as created.
+        Return (id, created) per doc. An entity that existed keeps its createdAt (the
+        stored text replaces the document's). When an id repeats, its last document wins
+        and only its first occurrence can count as created.
         """
         ids = [doc_id(d) for d in docs]
         latest = dict(zip(ids, docs, strict=True))
@@ -178,7 +194,9 @@ class SqlEntityWrites(SqlBase):
             for part in chunks(sorted(latest), WRITE_CHUNK):
                 old = self._stored(conn, tenant, part)
                 existed.update(old)
-                rows, type_rows, retyped = [], [], []
+                kept: list[Doc] = []
+                kept_types: list[list[str]] = []
+                type_rows, retyped = [], []
                 for entity_id in part:
                     doc, prev = latest[entity_id], old.get(entity_id)
                     types = doc_types(doc)
@@ -188,8 +206,9 @@ class SqlEntityWrites(SqlBase):
                         type_rows += _type_rows(tenant, entity_id, types)
                         if prev is not None:
                             retyped.append(entity_id)
-                    rows.append(_entity_row(tenant, doc, types))
-                self._upsert_entities(conn, rows)
+                    kept.append(doc)
+                    kept_types.append(types)
+                self._upsert_entities(conn, _entity_columns(tenant, kept, kept_types))
                 if retyped:
                     conn.execute(
                         sa.delete(entity_types).where(
@@ -199,6 +218,8 @@ class SqlEntityWrites(SqlBase):
                 self._bulk_insert(
                     conn, entity_types, type_rows, conflict=("tenant", "entity_id", "type")
                 )
+            if history:
+                self._insert_columns(conn, attribute_history, history_columns(tenant, history))
         self._after_bulk_load(len(latest) - len(existed))
         seen: set[str] = set()
         out = []
@@ -250,7 +271,7 @@ class SqlEntityWrites(SqlBase):
         stale or whose entity is gone (nothing of it is written; the others are).
         """
         out: list[int | None] = []
-        rows: list[HistoryRow] = []
+        columns: dict[str, list[Any]] = {}
         with self._write() as conn:
             for u in updates:
                 version = self._put_same_types(conn, u.tenant, u.doc, u.expected_version)
@@ -259,9 +280,12 @@ class SqlEntityWrites(SqlBase):
                         conn, u.tenant, u.doc, u.expected_version, missing_ok=True
                     )
                 out.append(version)
-                if version is not None:
-                    rows += history_rows(u.tenant, u.history)
-            self._bulk_insert(conn, attribute_history, rows)
+                if version is not None and u.history:
+                    more = history_columns(u.tenant, list(u.history))
+                    for name, values in more.items():
+                        columns.setdefault(name, []).extend(values)
+            if columns:
+                self._insert_columns(conn, attribute_history, columns)
         return out
 
     def _put_params(self, tenant: str, doc: Doc, expected: int | None) -> dict[str, Any]:

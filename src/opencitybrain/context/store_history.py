@@ -123,15 +123,28 @@ def history_rows(tenant: str, records: Iterable[HistoryRecord]) -> list[HistoryR
     ]
 
 
+def history_columns(tenant: str, records: Sequence[HistoryRecord]) -> dict[str, list[Any]]:
+    """Return the table rows of attribute instances, column by column."""
+    return {
+        "tenant": [tenant] * len(records),
+        "entity_id": [r.entity_id for r in records],
+        "attr": [r.attr for r in records],
+        "dataset_id": [r.dataset_id for r in records],
+        "observed_at": [r.observed_at for r in records],
+        "recorded_at": [r.recorded_at for r in records],
+        "instance": [encode(r.instance) for r in records],
+    }
+
+
 class SqlHistory(SqlBase):
     """Keep attribute history and stored @contexts in SQL."""
 
     def append_history(self, tenant: str, records: Iterable[HistoryRecord]) -> int:
         """Store attribute instances in one transaction; return how many."""
-        rows = history_rows(tenant, records)
+        listed = records if isinstance(records, list) else list(records)
         with self._engine.begin() as conn:
-            self._bulk_insert(conn, attribute_history, rows)
-        return len(rows)
+            self._insert_columns(conn, attribute_history, history_columns(tenant, listed))
+        return len(listed)
 
     def history(
         self,

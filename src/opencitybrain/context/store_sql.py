@@ -189,6 +189,50 @@ class SqlBase:
         for part in chunks(rows, WRITE_CHUNK):
             conn.exec_driver_sql(plan.sql, [plan.row(r) for r in part])
 
+    def _insert_columns(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: Mapping[str, Sequence[Any]],
+        *,
+        conflict: Sequence[str] = (),
+        update: Callable[[Any], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Insert rows given column by column, as :meth:`_bulk_insert` inserts rows.
+
+        Every column holds one value per row (JSON columns as encoded bytes). On SQLite
+        each column is converted once with its bind processor and the rows are zipped
+        into one ``executemany`` on the driver: no per-row dictionary or per-value call
+        through SQLAlchemy (a batch upsert spent a tenth of its time building them).
+        """
+        names = tuple(columns)
+        size = len(columns[names[0]]) if names else 0
+        if not size:
+            return
+        if self._pg:
+            rows = [
+                dict(zip(names, values, strict=True))
+                for values in zip(*columns.values(), strict=True)
+            ]
+            self._bulk_insert(conn, table, rows, conflict=conflict, update=update)
+            return
+        json_cols = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
+        key = ("insert", table.name, names, tuple(conflict), update is not None)
+        stmt = self._cached(
+            key, lambda: self._insert_statement(table, names, json_cols, conflict, update)
+        )
+        plan = self._cached(
+            ("plan", *key), lambda: _driver_plan(stmt, table, names, json_cols, conn)
+        )
+        converted: list[Iterable[Any]] = []
+        for name, default, proc in plan.params:
+            values = columns.get(name)
+            if values is None:
+                converted.append([default] * size)
+            else:
+                converted.append(map(proc, values) if proc is not None else values)
+        conn.exec_driver_sql(plan.sql, list(zip(*converted, strict=True)))
+
     def _insert_statement(
         self,
         table: sa.Table,
