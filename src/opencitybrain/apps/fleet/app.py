@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import pyarrow as pa
 from fastapi import APIRouter
 
 from opencitybrain.adapters.mqtt import MqttBatcher, MqttMessage, topic_device
 from opencitybrain.apps.fleet.api import router
 from opencitybrain.apps.fleet.demo import demo_feed, demo_fleet
-from opencitybrain.apps.fleet.directory import VehicleDirectory, enrich
+from opencitybrain.apps.fleet.directory import RegistryVehicles, VehicleDirectory, enrich
 from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.feed import feed_forever
 from opencitybrain.apps.fleet.messages import decode_payloads, split_payloads
@@ -22,6 +23,9 @@ from opencitybrain.apps.fleet.rules import RuleConfig
 from opencitybrain.apps.fleet.service import FleetService, cancel
 from opencitybrain.apps.fleet.settings import FleetSettings
 from opencitybrain.apps.plugin import AppHost, Manifest
+from opencitybrain.kernel.bus import Subscription
+from opencitybrain.kernel.events import CloudEvent
+from opencitybrain.registry.service import RegistryService
 
 __all__ = [
     "FleetApp",
@@ -74,6 +78,7 @@ class FleetApp:
         self.mqtt: MqttBatcher | None = None
         self._feed: list[dict[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._registry_sub: Subscription | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -94,9 +99,7 @@ class FleetApp:
             vehicles, rules = demo_fleet(host.city, now)
         else:
             vehicles, rules = [], RuleConfig()
-        directory = self.directory
-        if directory is None and VehicleDirectory in host.services:
-            directory = host.services.get(VehicleDirectory)  # type: ignore[type-abstract]
+        self.directory = directory = self._directory(host)
         vehicles = enrich(vehicles, directory)
         engine = FleetEngine(Fleet(vehicles), rules, host.city.graph, host.city.projection)
         publisher = FleetPublisher(
@@ -109,6 +112,24 @@ class FleetApp:
             rules_path=host.settings.data_dir / "fleet" / "rules.json",
         )
 
+    def _directory(self, host: AppHost) -> VehicleDirectory | None:
+        """Return the directory given, else one the host registered, else the registry's."""
+        if self.directory is not None:
+            return self.directory
+        if VehicleDirectory in host.services:
+            return host.services.get(VehicleDirectory)  # type: ignore[type-abstract]
+        if RegistryService in host.services:
+            return RegistryVehicles(_vehicle_build(host.services.get(RegistryService)))
+        return None
+
+    async def _on_registry(self, event: CloudEvent) -> None:
+        """A new vehicle build: the supervised vehicles take its owners."""
+        if self.service is None or self.directory is None or event.subject != "vehicles":
+            return
+        changed = await asyncio.to_thread(self.service.refresh_vehicles, self.directory)
+        if changed:
+            log.info("fleet: %d vehicles updated from registry build", changed)
+
     async def start(self, host: AppHost) -> None:
         """Build the service once, register it, and start ticks (and MQTT) in this loop."""
         if self.service is None:
@@ -117,6 +138,10 @@ class FleetApp:
         await self.stop()
         service = self.service
         self._tasks.append(asyncio.create_task(service.run_ticks(self.settings.tick_s)))
+        if self.directory is not None and self._registry_sub is None:
+            self._registry_sub = await host.bus.subscribe(
+                "city.registry.golden.changed", self._on_registry
+            )
         if self._feed:
             feed = feed_forever(service, self._feed, self.settings.feed_every_s)
             self._tasks.append(asyncio.create_task(feed))
@@ -156,10 +181,21 @@ class FleetApp:
             )  # fmt: skip
 
     async def stop(self) -> None:
-        """Stop ticks and MQTT."""
+        """Stop ticks, MQTT and registry updates."""
+        sub, self._registry_sub = self._registry_sub, None
+        if sub is not None:
+            await sub.unsubscribe()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             await cancel(task)
+
+
+def _vehicle_build(registry: RegistryService) -> Callable[[], tuple[int, pa.Table] | None]:
+    def current() -> tuple[int, pa.Table] | None:
+        build = registry.files.current("vehicles")
+        return None if build is None else (build.number, build.golden)
+
+    return current
 
 
 def create_app() -> FleetApp:

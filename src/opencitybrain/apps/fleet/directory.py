@@ -11,7 +11,8 @@ credit code (USCC) where the owner is a company, and the class where a directory
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -21,7 +22,7 @@ import pyarrow as pa
 from opencitybrain.apps.fleet.model import Vehicle, VehicleClass
 from opencitybrain.registry.idcodes import ric_valid, uscc_valid
 
-__all__ = ["GoldenVehicles", "VehicleDirectory", "VehicleFacts", "enrich"]
+__all__ = ["GoldenVehicles", "RegistryVehicles", "VehicleDirectory", "VehicleFacts", "enrich"]
 
 
 class VehicleFacts(msgspec.Struct, frozen=True):
@@ -61,6 +62,33 @@ class GoldenVehicles:
     def lookup(self, plates: Sequence[str]) -> dict[str, VehicleFacts]:
         """Return the golden facts of the plates the registry holds."""
         return {p: self._facts[p] for p in plates if p in self._facts}
+
+
+class RegistryVehicles:
+    """A live directory over the registry's current vehicle build (一车一档).
+
+    ``current`` returns the current build's number and golden table, or ``None`` before
+    the first build. The directory follows new builds: a lookup after one reads it (once
+    per build number, then from memory).
+    """
+
+    def __init__(self, current: Callable[[], tuple[int, pa.Table] | None]) -> None:
+        self._current = current
+        self._lock = threading.Lock()
+        self._number: int | None = None
+        self._golden: GoldenVehicles | None = None
+
+    def lookup(self, plates: Sequence[str]) -> dict[str, VehicleFacts]:
+        """Return the current build's facts of the plates it holds (none before a build)."""
+        found = self._current()
+        if found is None:
+            return {}
+        number, table = found
+        with self._lock:
+            if self._golden is None or self._number != number:
+                self._golden, self._number = GoldenVehicles(table), number
+            golden = self._golden
+        return golden.lookup(plates)
 
 
 def enrich(vehicles: list[Vehicle], directory: VehicleDirectory | None) -> list[Vehicle]:

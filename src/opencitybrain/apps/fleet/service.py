@@ -22,6 +22,7 @@ import msgspec.structs
 import numpy as np
 
 from opencitybrain.apps.fleet.alerts import Alert
+from opencitybrain.apps.fleet.directory import VehicleDirectory, enrich
 from opencitybrain.apps.fleet.engine import FleetEngine
 from opencitybrain.apps.fleet.history import TrackPoint, TrackStore
 from opencitybrain.apps.fleet.messages import PositionBatch
@@ -176,6 +177,16 @@ class FleetService:
     def rules(self) -> RuleConfig:
         """Return the rule configuration in force."""
         return self.engine.rules
+
+    def refresh_vehicles(self, directory: VehicleDirectory) -> int:
+        """Take what the directory now says of the supervised vehicles; return how many changed."""
+        with self._lock:
+            fleet = self.engine.fleet
+            fresh = enrich(list(fleet.vehicles), directory)
+            changed = [n for o, n in zip(fleet.vehicles, fresh, strict=True) if n != o]
+            if changed:
+                self.engine.register(changed)
+        return len(changed)
 
     def set_rules(self, rules: RuleConfig) -> RuleConfig:
         """Put a new rule configuration in force (its version follows the current one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,10 @@ from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore
 from opencitybrain.kernel.bus import InProcessBus
 from opencitybrain.kernel.clock import ManualClock
+from opencitybrain.kernel.events import CloudEvent
 from opencitybrain.kernel.settings import Settings
+from opencitybrain.registry.service import RegistryService
+from opencitybrain.registry.store import ParquetBuildFiles, SqlDecisionStore
 from opencitybrain.sim.population.codes import ric_check_char, uscc_check_char
 from tests.unit.apps.fleet.support import T0, VEHICLES
 
@@ -86,3 +90,46 @@ async def test_with_the_live_feed_the_app_supervises_and_streams_the_replayed_ta
     fed = {m["device_id"] for m in app._feed}
     assert fed <= set(devices)
     assert min(m["time"] for m in app._feed) >= T0 * 1000
+
+
+async def test_without_a_directory_the_app_follows_the_registrys_vehicle_builds(
+    tmp_path: Path,
+) -> None:
+    """Owners come from the registry's current build, and a new build updates them live."""
+    city = CityService(load_pack("nanchang"))
+    roster, _ = demo_fleet(city, T0)
+    clock = ManualClock(datetime.fromtimestamp(T0, UTC))
+    db = make_engine(f"sqlite:///{tmp_path / 'ctx.db'}")
+    upgrade(db)
+    files = ParquetBuildFiles(tmp_path / "registry")
+    bus = InProcessBus()
+    services = ServiceRegistry()
+    services.add(RegistryService(files, SqlDecisionStore(db), clock, bus))
+    empty = pa.table({"x": pa.array([], pa.string())})
+    one = pa.table({"golden_id": [roster[0].plate], "owner_code": [COMPANY]})
+    files.write("vehicles", one, empty, empty)
+    broker = ContextBroker(SqlEntityStore(db), ContextResolver(), clock)
+    host = AppHost(Settings(data_dir=tmp_path), clock, bus, broker, city, services)
+    app = FleetApp(FleetSettings(demo_fleet=True))
+    await app.start(host)
+    try:
+        assert app.service is not None
+        fleet = app.service.engine.fleet
+        assert fleet.get(roster[0].device_id).owner_uscc == COMPANY
+        assert fleet.get(roster[1].device_id).owner_uscc is None
+        # The next build gives the second vehicle to the company too; its event updates them.
+        two = pa.table({"golden_id": [roster[0].plate, roster[1].plate],
+                        "owner_code": [COMPANY, COMPANY]})  # fmt: skip
+        number = files.write("vehicles", two, empty, empty)
+        event = CloudEvent(type="city.registry.golden.changed", source="/registry",
+                           time=clock.now(), subject="vehicles",
+                           data={"kind": "vehicles", "build": number})  # fmt: skip
+        await bus.publish(event)
+        for _ in range(200):
+            if fleet.get(roster[1].device_id).owner_uscc == COMPANY:
+                break
+            await asyncio.sleep(0.01)
+        assert fleet.get(roster[1].device_id).owner_uscc == COMPANY
+        assert fleet.get(roster[0].device_id).owner_uscc == COMPANY
+    finally:
+        await app.stop()
