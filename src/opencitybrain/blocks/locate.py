@@ -7,14 +7,18 @@ Three ways, tried in this order on a resource's fields (or named by its placemen
 * a **region code** field (6 to 15 digits: county, street, community or grid code): the
   levels the code reaches;
 * an **address** field: the county and street whose names it starts with (after the
-  city's name), e.g. ``南昌市东湖区第02街道金沙街252号`` → 360102 / 360102002. Department
-  tables hold addresses, not coordinates, so they reach the street level, no deeper.
+  city's name), e.g. ``南昌市东湖区第02街道金沙街252号`` → 360102 / 360102002; then, with the
+  city's standard-address book (``DoorPlates``), the road and house number after the
+  street: a door plate the book holds is a point, placed at every level by the locator
+  like any point. An address whose road or number the book lacks keeps its county and
+  street.
 
 Rows without a usable place keep empty codes and are counted as unlocated, never dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,6 +36,10 @@ LAT_NAMES = ("lat", "latitude", "y_wgs84")
 CODE_NAMES = ("region_code", "grid_code", "county_code", "district_code", "xzqh", "qhdm")
 GEOMETRY_NAMES = ("location", "geometry", "geom")
 POINT_CHUNK = 1_000_000
+# The street (…街道, …镇, …乡), then, if there, the road's name (no digits) and the
+# house number; the road and number are "" where the address has none.
+STREET_ROAD_NUMBER = r"(?P<street>.+?(?:街道|镇|乡))(?:(?P<road>\D+?)(?P<number>\d{1,6})号)?"
+_NUMBERS = 1_000_000  # a door's key: road index × this + house number
 ADDRESS_NAMES = ("address", "addr", "ZZ", "jzdz", "AAE006", "jtzz", "ZS", "ZSXXDZ", "dz")
 
 
@@ -64,6 +72,21 @@ class PointLocator(Protocol):
 
     def locate(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> Located:
         """Return county, street, community and grid codes per point ("" outside)."""
+        ...
+
+
+class DoorPlates(Protocol):
+    """A city's standard-address book: door plates' points (``geo.addresses.AddressBook``)."""
+
+    @property
+    def keys(self) -> Sequence[str]:
+        """Return each road's key: its street's 9-digit code followed by the road's name."""
+        ...
+
+    def door_points(
+        self, road: NDArray[np.int64], number: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return lon/lat of door plates (road index, number); NaN where there is none."""
         ...
 
 
@@ -119,7 +142,8 @@ class Gazetteer:
 
 
 def _empty(n: int, width: int) -> pa.Array:
-    return pa.array(np.zeros(n, dtype=f"<U{width}"), pa.string())
+    """Return ``n`` empty codes (``width`` is the level's: kept for the callers' sake)."""
+    return pa.repeat(pa.scalar("", pa.string()), n)
 
 
 def _cut(codes: pa.Array, width: int) -> pa.Array:
@@ -162,30 +186,91 @@ def by_code(values: pa.Array) -> dict[str, pa.Array]:
     return {level: _cut(codes, width) for level, width in CODE_WIDTH.items()}
 
 
-def by_address(values: pa.Array, gazetteer: Gazetteer) -> dict[str, pa.Array]:
-    """Return county and street codes of addresses that start with their names."""
+def by_address(
+    values: pa.Array,
+    gazetteer: Gazetteer,
+    *,
+    book: DoorPlates | None = None,
+    points: PointLocator | None = None,
+) -> dict[str, pa.Array]:
+    """Return the codes of addresses: county and street by name, then every level for
+    the door plates the book holds (given a point locator), placed as points are."""
     text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(values, pa.string())), "")
-    if gazetteer.city_name:
-        prefix = gazetteer.city_name + ("" if gazetteer.city_name.endswith("市") else "市")
-        text = pc.replace_substring_regex(text, "^" + prefix, "")
+    city = gazetteer.city_name
+    prefix = city + ("" if not city or city.endswith("市") else "市")
     n = len(text)
     county = np.zeros(n, dtype="<U6")
     # Longer names first: 青山湖区 must not be read as a shorter name it starts with.
     for name in sorted(gazetteer.counties, key=len, reverse=True):
-        hit = pc.starts_with(text, name).to_numpy(zero_copy_only=False) & (county == "")
+        named = pc.starts_with(text, name)
+        if prefix:
+            named = pc.or_(named, pc.starts_with(text, prefix + name))
+        hit = named.to_numpy(zero_copy_only=False) & (county == "")
         county[hit] = gazetteer.counties[name]
-    street_names = pc.struct_field(pc.extract_regex(text, r"^(?P<s>.+?(?:街道|镇|乡))"), "s")
+    # One pass of the regex finds the street's name, the road's and the house number.
+    city_part = f"(?:{re.escape(prefix)})?" if prefix else ""
+    parts = pc.extract_regex(text, "^" + city_part + STREET_ROAD_NUMBER)
     keys = pa.array(list(gazetteer.streets), pa.string())
     codes = np.array([*gazetteer.streets.values(), ""], dtype="<U9")
-    slot = pc.fill_null(pc.index_in(street_names, value_set=keys), len(keys))
-    street = codes[slot.to_numpy(zero_copy_only=False)]
+    slot = pc.index_in(pc.struct_field(parts, "street"), value_set=keys)
+    street = codes[pc.fill_null(slot, len(keys)).to_numpy(zero_copy_only=False)]
     # A street is trusted only inside the county the address names.
     street[(county == "") | (street.astype("<U6") != county)] = ""
-    return {
+    columns = {
         "county": pa.array(county, pa.string()),
         "street": pa.array(street, pa.string()),
         "community": _empty(n, 12),
         "grid": _empty(n, 15),
+    }
+    if book is not None and points is not None and n:
+        columns = _door_plates(parts, street, columns, book, points)
+    return columns
+
+
+def _door_plates(
+    parts: pa.Array,
+    street: NDArray[np.str_],
+    columns: dict[str, pa.Array],
+    book: DoorPlates,
+    points: PointLocator,
+) -> dict[str, pa.Array]:
+    """Return the columns with every level filled in where the book holds the door plate.
+
+    Each distinct door plate is located once (a household's members share one). A door
+    the locator finds in no community keeps the address's county and street.
+    """
+    key = pc.binary_join_element_wise(
+        pa.array(street, pa.string()), pc.struct_field(parts, "road"), ""
+    )
+    road_slot = pc.index_in(key, value_set=pa.array(list(book.keys), pa.string()))
+    road = pc.fill_null(road_slot, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    digits = pc.fill_null(pc.struct_field(parts, "number"), "")
+    number = pc.cast(pc.if_else(pc.equal(digits, ""), "0", digits), pa.int64())
+    rows = np.flatnonzero((road >= 0) & (street != ""))
+    if not len(rows):
+        return columns
+    doors = road[rows] * _NUMBERS + number.to_numpy(zero_copy_only=False)[rows]
+    unique, inverse = np.unique(doors, return_inverse=True)
+    lon, lat = book.door_points(unique // _NUMBERS, unique % _NUMBERS)
+    placed = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    if not len(placed):
+        return columns
+    at = by_points(pa.array(lon[placed]), pa.array(lat[placed]), points)
+    # Each distinct door's row among the placed ones; -1 where the book has no such door
+    # or the locator found it in no community.
+    slot = np.full(len(unique), -1, dtype=np.int64)
+    slot[placed] = np.arange(len(placed))
+    slot[placed[pc.equal(at["community"], "").to_numpy(zero_copy_only=False)]] = -1
+    door = slot[inverse]
+    hit = door >= 0
+    mask = np.zeros(len(street), dtype=bool)
+    mask[rows[hit]] = True
+    index = np.zeros(len(street), dtype=np.int64)
+    index[rows[hit]] = door[hit]
+    where = pa.array(mask)
+    return {
+        level: pc.if_else(where, at[level].take(pa.array(index)), column)
+        for level, column in columns.items()
     }
 
 
@@ -195,6 +280,7 @@ def locate(
     *,
     points: PointLocator | None = None,
     gazetteer: Gazetteer | None = None,
+    addresses: DoorPlates | None = None,
 ) -> pa.Table:
     """Return the table with ``_county``, ``_street``, ``_community`` and ``_grid`` added."""
     for name in placement.fields:
@@ -210,7 +296,7 @@ def locate(
     elif placement.code:
         columns = by_code(table[placement.code])
     elif placement.address and gazetteer is not None:
-        columns = by_address(table[placement.address], gazetteer)
+        columns = by_address(table[placement.address], gazetteer, book=addresses, points=points)
     else:
         columns = {lvl: _empty(n, w) for lvl, w in CODE_WIDTH.items()}
     for level, column in LEVEL_COLUMN.items():

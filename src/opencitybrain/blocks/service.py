@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from opencitybrain.blocks.h3cells import h3_column
 from opencitybrain.blocks.locate import (
+    DoorPlates,
     Gazetteer,
     Placement,
     PointLocator,
@@ -74,16 +75,19 @@ class BlockService:
         *,
         points: PointLocator | None = None,
         gazetteer: Gazetteer | None = None,
+        addresses: DoorPlates | None = None,
         departments: DepartmentTree | None = None,
         summaries: bool = True,
     ) -> None:
         """Serve blocks of the snapshots' rows; ``summaries=False`` scans rows for every
-        query (the path the summaries replace, kept to compare them with)."""
+        query (the path the summaries replace, kept to compare them with). ``addresses``
+        (the city's standard-address book) takes addresses down to communities and grids."""
         self._summaries = summaries
         self._snapshots = snapshots
         self._engine = engine
         self._points = points
         self._gazetteer = gazetteer
+        self._addresses = addresses
         self._departments = departments
         self._placements: dict[str, Placement] = {}
         self._tables: OrderedDict[str, _Located] = OrderedDict()
@@ -158,8 +162,9 @@ class BlockService:
                     return version, held.table
             placement = placement or Placement.infer(self._engine.fields(path))
             table = locate(
-                self._engine.read(path), placement, points=self._points, gazetteer=self._gazetteer
-            )
+                self._engine.read(path), placement, points=self._points,
+                gazetteer=self._gazetteer, addresses=self._addresses,
+            )  # fmt: skip
             summary = self._engine.summarise(table) if self._summaries else None
             log.info(
                 "blocks: located %s rows of %s (version %s), summary %s bytes",
