@@ -32,6 +32,7 @@ class IntakeStatus:
             "skipped": [],
             "tables": {},
             "builds": {},
+            "resources": {},
             "error": None,
         }
 
@@ -39,7 +40,7 @@ class IntakeStatus:
         """Return a copy of the status as plain JSON-able values."""
         with self._lock:
             doc = dict(self._doc)
-            for key in ("sizes", "tables", "builds"):
+            for key in ("sizes", "tables", "builds", "resources"):
                 doc[key] = dict(doc[key])
             doc["skipped"] = list(doc["skipped"])
         for key in ("started_at", "finished_at"):
@@ -65,7 +66,7 @@ class IntakeStatus:
             self._doc.update(
                 state="running", phase=PHASES[0], fraction=0.0, started_at=now,
                 finished_at=None, sizes=dict(sizes), skipped=[], tables={}, builds={},
-                error=None,
+                resources={}, error=None,
             )  # fmt: skip
 
     def step(self, phase: str, message: str, fraction: float = 0.0) -> None:
@@ -87,6 +88,11 @@ class IntakeStatus:
         """Record one registry kind's build (its number, golden records, reconciled)."""
         with self._lock:
             self._doc["builds"] = {**self._doc["builds"], kind: counts}
+
+    def resource(self, kind: str, resource_id: str) -> None:
+        """Record the catalogue resource holding a kind's golden records (its block data)."""
+        with self._lock:
+            self._doc["resources"] = {**self._doc["resources"], kind: resource_id}
 
     def finish(self, now: datetime, message: str) -> None:
         """Say the intake is complete."""

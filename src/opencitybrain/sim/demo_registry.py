@@ -272,3 +272,4 @@ async def _aggregate(deps: DemoRegistry) -> None:
             continue
         deps.status.step("aggregate", f"块数据 / block data: {kind}", n / len(KINDS))
         await asyncio.to_thread(deps.blocks.located, rid)
+        deps.status.resource(kind, rid)

@@ -63,7 +63,9 @@ def test_bad_settings_exit_with_a_message(data_env: Path, monkeypatch: pytest.Mo
 
 def test_demo_process_serves_the_city(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "CITYBRAIN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    # No departments' data here (tests/integration/cli/test_demo_registry.py loads some).
+    env = {**os.environ, "CITYBRAIN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200",
+           "CITYBRAIN_DEMO__PEOPLE": "0"}  # fmt: skip
     cmd = [sys.executable, "-m", "opencitybrain.cli", "demo", "--port", str(port), "--speed", "120"]
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -102,6 +104,8 @@ def test_demo_process_serves_the_city(tmp_path: Path) -> None:
         clock = httpx.get(f"{base}/api/v1/clock", headers=auth, timeout=5).json()
         assert clock["mode"] == "simulated"
         assert clock["speed"] == 120
+        intake = httpx.get(f"{base}/api/v1/registry/intake", headers=auth, timeout=5).json()
+        assert intake["state"] == "disabled", intake
     finally:
         proc.terminate()
         proc.wait(timeout=20)
