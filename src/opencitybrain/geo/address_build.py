@@ -4,11 +4,12 @@ Each road link of the network (both directions drawn once) is cut by the streets
 crosses, each street pulled in by ``MARGIN_M`` first, so that every door plate (at most
 ``OFFSET_M`` beside its road) lies inside the street that names it. Every piece of at
 least ``MIN_ROAD_M`` is one road of that street, named in link order from the street's
-own seeded list (``road_names``). Streets the network does not reach (the countryside:
-69 of Nanchang's 112 generated streets) get two made-up village roads of up to 1 km,
-east-west and north-south through a point inside them, so that their residents have valid addresses
-too; no grid covers them (grids cover built-up land), so those addresses reach the
-community level.
+own seeded list (``road_names``). Communities the network does not reach (most of the
+countryside: in Nanchang 69 of the 112 generated streets have no road link at all) get two
+made-up village roads of up to 1 km, east-west and north-south through a point inside
+them, so that every community has door plates and residents. Grids cover built-up land
+(near the network's roads), so door plates of village roads far from it reach the
+community level only.
 
 Everything is deterministic: the same pack gives the same book, so the simulator's
 addresses and the platform's geocoder agree.
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 
 from opencitybrain.geo.addresses import OFFSET_M, SPACING_M, AddressBook, RoadLines
 from opencitybrain.geo.divisions import Divisions
+from opencitybrain.geo.regions import Region
 from opencitybrain.geo.road_names import road_names
 from opencitybrain.geo.roadgraph import RoadGraph
 
@@ -31,7 +33,7 @@ __all__ = ["MARGIN_M", "MIN_ROAD_M", "build_address_book", "names_only_book"]
 
 MARGIN_M = 2 * OFFSET_M  # roads are cut back this far inside their street
 MIN_ROAD_M = 2 * SPACING_M  # shorter pieces name no road (two pairs of doors at least)
-VILLAGE_HALF_M = 500.0  # made-up village roads: at most 1 km, centred inside the street
+VILLAGE_HALF_M = 150.0  # made-up village roads: at most 300 m, centred in the community
 ROADS_PER_STREET = 8  # roads per street in a book without lines
 
 
@@ -74,41 +76,63 @@ def _pieces(
     return street[owner[keep]], parts[keep]
 
 
-def _village_roads(inner: shapely.Geometry) -> list[shapely.LineString]:
-    """Return an east-west and a north-south road through a point inside a street."""
-    if inner.is_empty:
-        return []
-    p = shapely.point_on_surface(inner)
-    r = VILLAGE_HALF_M
-    out = []
-    for line in (
-        shapely.LineString([(p.x - r, p.y), (p.x + r, p.y)]),
-        shapely.LineString([(p.x, p.y - r), (p.x, p.y + r)]),
-    ):
-        parts = shapely.get_parts(shapely.intersection(line, inner))
-        parts = parts[shapely.get_type_id(parts) == 1]
-        if len(parts):
-            best = parts[int(np.argmin(shapely.distance(parts, p)))]
-            if best.length >= MIN_ROAD_M:
-                out.append(best)
+def _village_roads(inner: NDArray[np.object_]) -> list[list[shapely.LineString]]:
+    """Return per community an east-west and a north-south road through a point inside it
+    (the piece of each nearest that point; none where it is shorter than ``MIN_ROAD_M``)."""
+    out: list[list[shapely.LineString]] = [[] for _ in inner]
+    usable = np.flatnonzero(~shapely.is_empty(inner))
+    if not len(usable):
+        return out
+    p = shapely.get_coordinates(shapely.point_on_surface(inner[usable]))
+    east, north = np.array([VILLAGE_HALF_M, 0.0]), np.array([0.0, VILLAGE_HALF_M])
+    ends = np.stack(
+        [np.stack([p - east, p + east], axis=1), np.stack([p - north, p + north], axis=1)],
+        axis=1,
+    ).reshape(-1, 2, 2)  # per community: its east-west, then its north-south road
+    owner = np.repeat(usable, 2)
+    cut = shapely.intersection(shapely.linestrings(ends), inner[owner])
+    parts, line = shapely.get_parts(cut, return_index=True)
+    keep = shapely.get_type_id(parts) == 1
+    parts, line = parts[keep], line[keep]
+    centre = shapely.points(np.repeat(p, 2, axis=0))[line]
+    # Per line, its part nearest the community's point (distance 0: the point is on it).
+    order = np.lexsort((shapely.distance(parts, centre), line))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = line[order][1:] != line[order][:-1]
+    for k in order[first].tolist():
+        if shapely.length(parts[k]) >= MIN_ROAD_M:
+            out[int(owner[line[k]])].append(parts[k])
     return out
+
+
+def _inner(regions: Sequence[Region], divisions: Divisions) -> NDArray[np.object_]:
+    """Return the regions in metres, pulled in by ``MARGIN_M``."""
+    geoms = np.array([r.geometry for r in regions], dtype=object)
+    inner: NDArray[np.object_] = shapely.buffer(divisions.projection.project(geoms), -MARGIN_M)
+    return inner
 
 
 def build_address_book(graph: RoadGraph, divisions: Divisions) -> AddressBook:
     """Return the book of a city: its road links cut and named by street, door plates."""
     streets = sorted(divisions.streets, key=lambda s: s.code)
-    street_m = divisions.projection.project(np.array([s.geometry for s in streets], dtype=object))
-    inner = shapely.buffer(street_m, -MARGIN_M)
-    owner, lines = _pieces(inner, _in_metres(_links(graph), divisions))
+    communities = sorted(divisions.communities, key=lambda c: c.code)
+    links = _in_metres(_links(graph), divisions)
+    owner, lines = _pieces(_inner(streets, divisions), links)
     by_street: list[list[shapely.LineString]] = [[] for _ in streets]
     for s, line in zip(owner.tolist(), lines.tolist(), strict=True):
         by_street[s].append(line)
+    # Communities no link reaches get village roads, after their street's own roads.
+    community_inner = _inner(communities, divisions)
+    lonely = np.setdiff1d(np.arange(len(communities)), _pieces(community_inner, links)[0])
+    street_index = {s.code: i for i, s in enumerate(streets)}
+    for c, found in zip(lonely.tolist(), _village_roads(community_inner[lonely]), strict=True):
+        by_street[street_index[communities[c].code[:9]]].extend(found)
     codes: list[str] = []
     names: list[str] = []
     roads: list[str] = []
     geoms: list[shapely.LineString] = []
     for s, street in enumerate(streets):
-        found = by_street[s] or _village_roads(inner[s])
+        found = by_street[s]
         codes.extend([street.code] * len(found))
         names.extend([street.name_zh] * len(found))
         roads.extend(road_names(street.code, len(found)))

@@ -99,10 +99,12 @@ def test_every_door_of_nanchang_lies_in_its_own_street() -> None:
     found = nanchang_locator().locate(*book.door_points(road, number))
     assert (found.street == book.street[road]).all()
     assert (found.community != "").all()
-    # Doors on the pack's roads reach a grid of their street; the made-up village roads
-    # (a tenth of the doors) lie outside the grids, which cover built-up land.
+    # Every community has door plates (made-up village roads where no link reaches it).
+    assert set(found.community.tolist()) == {c.code for c in pack.divisions.communities}
+    # Grids cover built-up land near the pack's roads: 79 % of the doors are in one, always
+    # a grid of their street; village roads far from the network are in none.
     gridded = found.grid != ""
-    assert gridded.mean() > 0.85
+    assert gridded.mean() > 0.75
     assert (found.grid[gridded].astype("<U9") == book.street[road][gridded]).all()
     again = build_address_book(pack.graph, pack.divisions)
     assert again.keys == book.keys
