@@ -31,7 +31,7 @@ from opencitybrain.context.errors import AlreadyExists, BadRequestData
 from opencitybrain.context.jsonld import CompiledContext
 from opencitybrain.context.member_rules import is_uri
 from opencitybrain.context.model import Entity, from_doc, to_doc
-from opencitybrain.context.parsing import Fragment, parse_entity, parse_fragment
+from opencitybrain.context.parsing import EntityParser, Fragment
 from opencitybrain.context.service import ContextBroker, not_found
 from opencitybrain.context.store_history import HistoryRecord
 from opencitybrain.context.updates import Changes, append_attrs, merge_entity
@@ -61,7 +61,8 @@ def batch_create(
         result.succeed(entity_id)
         result.created.append(entity_id)
         history += records_of_doc(docs[entity_id], now)
-        result.changes.append(EntityChange(tenant, "created", entity, tuple(entity.attrs)))
+        change = EntityChange(tenant, "created", entity, tuple(entity.attrs), doc=docs[entity_id])
+        result.changes.append(change)
     if history:
         svc.store.append_history(tenant, history)
     return result
@@ -139,10 +140,8 @@ def _fragments(
     items = check_items(result, raw, ld=ld)
     session = BatchSession(svc, tenant, [i.label for i in items])
 
-    def parse(payload: dict[str, Any]) -> Fragment:
-        return parse_fragment(payload, svc.resolver, context, now=session.now)
-
-    for label, fragment in parse_items(result, items, parse):
+    parser = EntityParser(svc.resolver, context, now=session.now, allow_null=True)
+    for label, fragment in parse_items(result, items, parser.fragment):
         old = session.get(label)
         if old is None:
             result.fail(label, not_found(label))
@@ -191,9 +190,12 @@ def _entity_parser(
 ) -> Callable[[dict[str, Any]], Entity]:
     # Whole entities meet their type's schema (where one is checked); an upsert with
     # options=update carries fragments of existing entities, which are not checked.
+    parser = EntityParser(svc.resolver, context, now=now)
+    if not check or svc.validator is None:
+        return parser.entity
+
     def parse(payload: dict[str, Any]) -> Entity:
-        entity = parse_entity(payload, svc.resolver, context, now=now)
-        return svc.checked(entity) if check else entity
+        return svc.checked(parser.entity(payload))
 
     return parse
 

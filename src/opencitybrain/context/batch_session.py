@@ -214,10 +214,10 @@ class BatchSession:
         """Write every changed entity in one transaction, then history; record changes."""
         if not self.attrs:
             return
-        docs = [to_doc(self.state[i]) for i in self.attrs]
-        for doc in docs:
+        docs = {i: to_doc(self.state[i]) for i in self.attrs}
+        for doc in docs.values():
             self.history += self._records(doc)
-        written = self.svc.store.upsert_many(self.tenant, docs, self.history)
+        written = self.svc.store.upsert_many(self.tenant, list(docs.values()), self.history)
         for entity_id, created in written:
             if created:
                 result.created.append(entity_id)
@@ -225,7 +225,8 @@ class BatchSession:
             attrs = tuple(self.attrs[entity_id])
             before = self.stored.get(entity_id, {}).get("attrs", {})
             previous = {n: before[n] for n in attrs if before.get(n)} if not created else None
-            change = EntityChange(self.tenant, what, self.state[entity_id], attrs, None, previous)
+            entity, doc = self.state[entity_id], docs[entity_id]
+            change = EntityChange(self.tenant, what, entity, attrs, None, previous, doc)
             result.changes.append(change)
 
 

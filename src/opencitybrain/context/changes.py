@@ -33,6 +33,8 @@ class EntityChange:
     # The changed attributes' instances before the change (storage form), for
     # subscriptions with showChanges; only those that existed before.
     previous: dict[str, list[dict[str, Any]]] | None = None
+    # The entity's storage document, when the writer encoded it already (batches do).
+    doc: dict[str, Any] | None = None
 
     def event(self, at: datetime, ctx: Context | None, origin: str = "") -> CloudEvent:
         """Return the CloudEvent announcing the change (``origin``: the writing process)."""
@@ -46,7 +48,7 @@ class EntityChange:
         if self.what != "deleted":
             # The state as changed travels with the event, so consumers (notifications in
             # any worker) see each change, not whatever the entity became since.
-            data["entity"] = to_doc(self.entity)
+            data["entity"] = self.doc if self.doc is not None else to_doc(self.entity)
             if self.previous:
                 data["previous"] = self.previous
         return CloudEvent(

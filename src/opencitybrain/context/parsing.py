@@ -133,7 +133,46 @@ def _compiled(
 
 
 def _is_obj(value: Any) -> bool:
-    return isinstance(value, Mapping)
+    # JSON bodies decode to dicts; the ABC check is the slow path (a tenth of a parse).
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+class EntityParser:
+    """Parse the many bodies of one batch, each distinct name checked and expanded once.
+
+    Bodies that carry their own @context (application/ld+json) are parsed with it.
+    """
+
+    def __init__(
+        self,
+        resolver: ContextResolver,
+        context: ContextValue | CompiledContext,
+        *,
+        now: datetime | None,
+        allow_null: bool = False,
+    ) -> None:
+        self._resolver = resolver
+        self._now = now
+        self._allow_null = allow_null
+        self._shared = _Parser(resolver.compile(context), allow_null=allow_null, now=now)
+
+    def _parser(self, payload: Any) -> _Parser:
+        if _is_obj(payload) and "@context" in payload:
+            ctx = self._resolver.compile(payload["@context"])
+            return _Parser(ctx, allow_null=self._allow_null, now=self._now)
+        return self._shared
+
+    def entity(self, payload: Any) -> Entity:
+        """Return the entity of a create/replace body (as :func:`parse_entity`)."""
+        fragment = self._parser(payload).fragment(payload, need_id=True)
+        now = self._now
+        return Entity(
+            fragment.id or "", fragment.types, fragment.attrs, fragment.scope or (), now, now
+        )
+
+    def fragment(self, payload: Any) -> Fragment:
+        """Return the fragment of a merge/append body (as :func:`parse_fragment`)."""
+        return self._parser(payload).fragment(payload, need_id=False)
 
 
 class _Parser:
@@ -141,6 +180,8 @@ class _Parser:
         self.ctx = ctx
         self.allow_null = allow_null
         self.now = now
+        self._iris: dict[str, str] = {}  # names already checked, with their IRIs
+        self._kinds: dict[str, AttrKind] = {}
 
     def fragment(self, payload: Any, *, need_id: bool) -> Fragment:
         if not _is_obj(payload):
@@ -161,8 +202,7 @@ class _Parser:
                 continue
             if key == "expiresAt":
                 continue  # Transient entities (clause 4.22) are not kept; the member is ignored.
-            self.check_name(key, key)
-            iri = self.ctx.expand(key)
+            iri = self.iri(key, key)
             if iri in attrs:
                 raise bad(key, "属性重复（不同名称展开为同一 IRI）", "duplicate attribute IRI")
             attrs[iri] = self.attribute(iri, raw, key)
@@ -176,8 +216,7 @@ class _Parser:
         for name in names:
             if not isinstance(name, str):
                 raise bad("type", "实体类型必须是字符串", "an entity type must be a string")
-            self.check_name(name, "type")
-            iri = self.ctx.expand(name)
+            iri = self.iri(name, "type")
             if iri not in expanded:
                 expanded.append(iri)
         return tuple(expanded)
@@ -190,6 +229,14 @@ class _Parser:
             if not isinstance(item, str) or not is_scope(item):
                 raise bad("scope", "范围须形如 /A/B", "a scope must look like /A/B")
         return tuple(dict.fromkeys(scopes))
+
+    def iri(self, name: str, path: str) -> str:
+        """Check a name (once per parser) and return its expanded IRI."""
+        iri = self._iris.get(name)
+        if iri is None:
+            self.check_name(name, path)
+            iri = self._iris[name] = self.ctx.expand(name)
+        return iri
 
     def check_name(self, name: str, path: str) -> None:
         if not name or has_forbidden_char(name):
@@ -243,7 +290,11 @@ class _Parser:
         return Attribute(kind, value, created_at=self.now, modified_at=self.now)
 
     def kind(self, raw: Any, path: str) -> AttrKind:
-        kind = _KIND_OF_IRI.get(self.ctx.expand(raw)) if isinstance(raw, str) else None
+        kind = self._kinds.get(raw) if isinstance(raw, str) else None
+        if kind is None and isinstance(raw, str):
+            kind = _KIND_OF_IRI.get(self.ctx.expand(raw))
+            if kind is not None:
+                self._kinds[raw] = kind
         if kind is None:
             raise bad(f"{path}.type", f"未知的属性类型 {raw!r}", f"unknown attribute type {raw!r}")
         return kind
@@ -275,8 +326,7 @@ class _Parser:
             elif key in _RESERVED_NAMES:
                 raise bad(where, f"{kind} 中不允许 {key}", f"{key!r} is not allowed in a {kind}")
             else:
-                self.check_name(key, where)
-                sub_iri = self.ctx.expand(key)
+                sub_iri = self.iri(key, where)
                 sub[sub_iri] = self.attribute(sub_iri, item, where)
         now = self.now
         return Attribute(
