@@ -293,10 +293,10 @@ class OperationsService:
                 after, raised = raise_due(case, now)
                 updates.append((after, case.version))
                 raised_of[case.id] = (after, raised)
+            ctx = Context.system("operations-timers")
             for case_id in self.store.apply_alarms(updates):
                 after, raised = raised_of[case_id]
                 changed += 1
-                ctx = Context.system("operations-timers")
                 events += [case_event(ALARM_EVENTS[a], after, now, ctx) for a in raised]
             if len(due) < self.policy.scan_batch:
                 break

@@ -148,6 +148,29 @@ def test_due_alarms_and_applying_them(store: SqlCaseStore) -> None:
     assert store.due_alarms(T0 + timedelta(minutes=15), 100) == []
 
 
+def _case(store: SqlCaseStore, case_id: str) -> Case:
+    case = store.get_case(case_id)
+    assert case is not None
+    return case
+
+
+def test_a_batch_of_alarms_is_stored_whole_or_case_by_case(store: SqlCaseStore) -> None:
+    """All versions current: one batch. One changed meanwhile: the others still stand."""
+    for i in range(4):
+        store.add_case(*make(i, alarm_at=T0))
+    due = store.due_alarms(T0, 100)
+    warned = [(replace(c, warned=True, alarm=None, alarm_at=None), c.version) for c in due[:2]]
+    assert store.apply_alarms(warned) == ["case0000", "case0001"]
+    assert [_case(store, c.id).version for c in due[:2]] == [c.version + 1 for c in due[:2]]
+    assert all(_case(store, c.id).warned for c in due[:2])
+    raced = _case(store, "case0002")
+    store.apply_alarms([(replace(raced, urgent=True), raced.version)])  # someone else's write
+    late = [(replace(c, warned=True, alarm=None, alarm_at=None), c.version) for c in due[2:]]
+    assert store.apply_alarms(late) == ["case0003"]
+    assert _case(store, "case0002").warned is False  # its read was stale: not overwritten
+    assert _case(store, "case0003").warned is True
+
+
 def test_kpis_group_by_department_and_county(store: SqlCaseStore) -> None:
     rows = [
         {"department_id": "transport", "dispatched_at": T0, "handled_at": T0,
