@@ -338,7 +338,7 @@ def build_blocks(
     """Wire block data: resource snapshots, DuckDB, the city's regions and address book,
     and the org tree."""
     divisions = city.pack.divisions
-    # The standard-address book takes department addresses down to grids (0.2 s to build).
+    # The standard-address book takes department addresses down to grids (0.3-0.8 s).
     book = build_address_book(city.pack.graph, divisions) if divisions is not None else None
     gazetteer = Gazetteer(
         city.pack.manifest.name_zh,

@@ -6,7 +6,7 @@ crosses, each street pulled in by ``MARGIN_M`` first, so that every door plate (
 least ``MIN_ROAD_M`` is one road of that street, named in link order from the street's
 own seeded list (``road_names``). Communities the network does not reach (most of the
 countryside: in Nanchang 69 of the 112 generated streets have no road link at all) get two
-made-up village roads of up to 1 km, east-west and north-south through a point inside
+made-up village roads of up to 300 m, east-west and north-south through a point inside
 them, so that every community has door plates and residents. Grids cover built-up land
 (near the network's roads), so door plates of village roads far from it reach the
 community level only.
