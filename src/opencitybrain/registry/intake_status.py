@@ -1,4 +1,4 @@
-"""Where the registry's intake stands: generating, loading, building, sharing, aggregating.
+"""Where the registry's intake stands: generating, loading, building, aggregating.
 
 One ``IntakeStatus`` per platform (held by ``RegistryService.intake``): the demo's
 background seeding writes it from its threads, the registry API reads a copy of it
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 State = Literal["idle", "disabled", "running", "done", "failed"]
 # The steps in order; ``fraction`` is the share of the current step that is done.
-PHASES = ("generate", "load", "build", "share", "aggregate")
+PHASES = ("generate", "load", "build", "aggregate")
 
 
 class IntakeStatus:
