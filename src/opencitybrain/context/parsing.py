@@ -247,6 +247,11 @@ class _Parser:
             raise bad(path, f"{name} 是保留名称", f"{name} is a reserved name, not an attribute")
 
     def attribute(self, iri: str, raw: Any, path: str) -> list[Attribute]:
+        if type(raw) is dict:  # the usual case: one instance, so no datasetId can repeat
+            attr = self.instance(raw, path)
+            if iri in _GEO_ONLY and attr.kind is not AttrKind.GEO_PROPERTY and not attr.is_null:
+                raise bad(path, "该属性必须是 GeoProperty", "this attribute must be a GeoProperty")
+            return [attr]
         if isinstance(raw, list) and raw and all(self._is_attr_object(x) for x in raw):
             instances = [self.instance(x, f"{path}[{i}]") for i, x in enumerate(raw)]
         else:
@@ -308,9 +313,9 @@ class _Parser:
         object_type: tuple[str, ...] = ()
         sub: dict[str, list[Attribute]] = {}
         for key, item in raw.items():
-            where = f"{path}.{key}"
             if key in ("type", member, "expiresAt") or key in _SYSTEM:
                 continue
+            where = f"{path}.{key}"
             if key == "observedAt":
                 observed_at = member_datetime(item, where)
             elif key == "unitCode" and kind in _UNIT_KINDS:

@@ -42,7 +42,7 @@ class SqlEntityReads(SqlBase):
                 stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
                     self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
                 )
-                for row in conn.execute(stmt):
+                for row in conn.execute(stmt).all():  # one fetch, not one per row
                     found_ids.append(row[0])
                     texts.append(row[1])
         return dict(zip(found_ids, decode_all(texts), strict=True))
