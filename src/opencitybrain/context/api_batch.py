@@ -44,6 +44,7 @@ from opencitybrain.context.headers import content_kind, link_context
 from opencitybrain.context.query import DEFAULT_LIMIT
 from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
+from opencitybrain.kernel.events import Context
 
 router = APIRouter(
     prefix="/ngsi-ld/v1/entityOperations",
@@ -96,6 +97,13 @@ def _run(raw: bytes, operation: Callable[[list[Any]], BatchResult]) -> BatchResu
         return operation(body)
 
 
+async def _publish(svc: ContextBroker, result: BatchResult, ctx: Context) -> None:
+    # One event per changed entity: the collector, paused as for the batch itself, would
+    # otherwise run several times over the thousands of events and documents a batch makes.
+    with gc_paused():
+        await svc.publish(result.changes, ctx)
+
+
 def _answer(call: Call, result: BatchResult, *, created_ids: bool) -> Response:
     if result.errors:
         return respond(call, result.body(), status=207)
@@ -112,7 +120,7 @@ async def create_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Res
     result = await run_in_threadpool(
         _run, raw, lambda body: batch_create(svc, call.tenant, body, call.context, ld=ld)
     )
-    await svc.publish(result.changes, ctx)
+    await _publish(svc, result, ctx)
     return _answer(call, result, created_ids=True)
 
 
@@ -131,7 +139,7 @@ async def upsert_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Res
             svc, call.tenant, body, call.context, ld=ld, replace_existing=replace
         ),
     )
-    await svc.publish(result.changes, ctx)
+    await _publish(svc, result, ctx)
     return _answer(call, result, created_ids=True)
 
 
@@ -145,7 +153,7 @@ async def update_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Res
         raw,
         lambda body: batch_update(svc, call.tenant, body, call.context, ld=ld, overwrite=overwrite),
     )
-    await svc.publish(result.changes, ctx)
+    await _publish(svc, result, ctx)
     return _answer(call, result, created_ids=False)
 
 
@@ -156,7 +164,7 @@ async def merge_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Resp
     result = await run_in_threadpool(
         _run, raw, lambda body: batch_merge(svc, call.tenant, body, call.context, ld=ld)
     )
-    await svc.publish(result.changes, ctx)
+    await _publish(svc, result, ctx)
     return _answer(call, result, created_ids=False)
 
 
@@ -165,7 +173,7 @@ async def delete_batch(request: Request, ctx: ContextWriter, svc: Broker) -> Res
     """Delete entities by id; missing ones fail alone."""
     call, raw, _ = await _batch(request, svc)
     result = await run_in_threadpool(_run, raw, lambda body: batch_delete(svc, call.tenant, body))
-    await svc.publish(result.changes, ctx)
+    await _publish(svc, result, ctx)
     return _answer(call, result, created_ids=False)
 
 
