@@ -227,6 +227,9 @@ def test_changes_publish_events_and_history(
     # One event per entity, even when an id repeats in the batch.
     assert sorted(e.subject for e in mine) == [spot(70)["id"], spot(71)["id"]]
     assert {e.type for e in mine} == {"city.context.entity.created"}
+    store = demo_city.platform.broker.store
+    # Each event carries the document the batch stored (the last state of a repeated id).
+    assert [e.data["entity"] for e in mine] == [store.get(TENANT, e.subject) for e in mine]
     status = "https://uri.etsi.org/ngsi-ld/status"  # the core context defines the term
     history = demo_city.platform.broker.store.history(TENANT, spot(70)["id"], attrs=[status])
     assert [i["value"] for i in history[status]] == ["free", "closed"]
