@@ -38,6 +38,7 @@ from opencitybrain.registry.intake_status import IntakeStatus
 from opencitybrain.registry.service import RegistryService
 from opencitybrain.registry.store import KINDS
 from opencitybrain.sim.demo_catalog import DEPT_NO, provider_code
+from opencitybrain.sim.population.generate import GENERATOR_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ def demo_provider(city_code: str) -> Provider:
 
 
 def population_key(demo: DemoSettings) -> str:
-    """Return the name of a population's cache folder: its seed and sizes."""
+    """Return the name of a population's cache folder: generator version, seed and sizes."""
     people, companies, vehicles = demo.sizes()
-    return f"population-s{demo.seed}-p{people}-c{companies}-v{vehicles}"
+    return f"population-g{GENERATOR_VERSION}-s{demo.seed}-p{people}-c{companies}-v{vehicles}"
 
 
 def _generate_into(

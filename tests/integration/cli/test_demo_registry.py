@@ -119,7 +119,7 @@ def test_demo_loads_resolves_and_aggregates_the_departments_data(tmp_path: Path)
             assert blocks["blocks"], blocks
         assert "基础库就绪" in "".join(lines)
     cached = sorted(p.name for p in (data / "demo").iterdir())
-    assert cached == ["population-s2026-p2000-c200-v1000"]
+    assert cached == ["population-g2-s2026-p2000-c200-v1000"]
 
     # A restart on the same data: nothing generated, loaded or built again.
     again: list[str] = []

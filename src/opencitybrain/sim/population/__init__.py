@@ -5,6 +5,7 @@ department's table and the ground truth kept beside them; ``write`` stores them 
 """
 
 from opencitybrain.sim.population.generate import (
+    GENERATOR_VERSION,
     Population,
     PopulationSpec,
     generate,
@@ -15,6 +16,7 @@ from opencitybrain.sim.population.schemas import ALL_TABLES, PEOPLE_TABLES, Tabl
 
 __all__ = [
     "ALL_TABLES",
+    "GENERATOR_VERSION",
     "PEOPLE_TABLES",
     "CityGeography",
     "County",

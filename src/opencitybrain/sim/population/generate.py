@@ -30,6 +30,10 @@ from opencitybrain.sim.population.schemas import ALL_TABLES
 
 Progress = Callable[[str, float], None]
 AS_OF = date(2026, 11, 1)
+# Bumped whenever the same seed and sizes would give different tables (so caches of
+# generated populations know theirs is stale). 2: addresses are the standard-address
+# book's door plates and people live in counties by their share of the doors.
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ def write(population: Population, out: Path, progress: Progress | None = None) -
         pq.write_table(table, path, compression="zstd")
         written.append(path)
     manifest = {
+        "generator": GENERATOR_VERSION,
         "seed": population.spec.seed,
         "as_of": population.spec.as_of.isoformat(),
         "sizes": {
