@@ -57,7 +57,7 @@ from opencitybrain.context.subscription_store import SqlSubscriptionStore, Subsc
 from opencitybrain.context.temporal import retention_task
 from opencitybrain.context.trailing_slash import NgsiTrailingSlash
 from opencitybrain.context.validation import EntityValidator
-from opencitybrain.geo.address_build import build_address_book
+from opencitybrain.geo.address_build import LazyAddressBook
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -338,8 +338,8 @@ def build_blocks(
     """Wire block data: resource snapshots, DuckDB, the city's regions and address book,
     and the org tree."""
     divisions = city.pack.divisions
-    # The standard-address book takes department addresses down to grids (0.3-0.8 s).
-    book = build_address_book(city.pack.graph, divisions) if divisions is not None else None
+    # The standard-address book takes department addresses down to grids (built on first use).
+    book = LazyAddressBook(city.pack.graph, divisions) if divisions is not None else None
     gazetteer = Gazetteer(
         city.pack.manifest.name_zh,
         {c.name_zh: c.code for c in city.pack.counties},

@@ -7,7 +7,12 @@ import re
 import numpy as np
 import pytest
 
-from opencitybrain.geo.address_build import MIN_ROAD_M, build_address_book, names_only_book
+from opencitybrain.geo.address_build import (
+    MIN_ROAD_M,
+    LazyAddressBook,
+    build_address_book,
+    names_only_book,
+)
 from opencitybrain.geo.addresses import OFFSET_M, SPACING_M, AddressBook, RoadLines
 from opencitybrain.geo.projection import LocalProjection
 from opencitybrain.geo.road_names import road_names
@@ -109,3 +114,18 @@ def test_every_door_of_nanchang_lies_in_its_own_street() -> None:
     again = build_address_book(pack.graph, pack.divisions)
     assert again.keys == book.keys
     assert (again.doors == book.doors).all()
+
+
+def test_the_platforms_book_is_built_on_first_use_and_equals_the_eager_one() -> None:
+    pack = nanchang_pack()
+    assert pack.divisions is not None
+    lazy = LazyAddressBook(pack.graph, pack.divisions)
+    assert lazy._book is None  # a platform start that never geocodes never pays for it
+    book = nanchang_book()
+    assert list(lazy.keys) == book.keys
+    road, number = np.array([0, 1, 2]), np.array([1, 2, 10**6])
+    got, want = lazy.door_points(road, number), book.door_points(road, number)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert np.isnan(got[0][2])  # no such door on a short road
+    assert lazy.book is lazy.book  # built once
