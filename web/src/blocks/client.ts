@@ -2,6 +2,7 @@
 
 import type { FeatureCollection, Geometry } from "geojson";
 import { fetchAuthorized, readProblem, ApiError } from "../api";
+import type { IntakeStatus } from "./intake";
 import type { BlockLevel, BlocksResult } from "./model";
 
 async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -84,4 +85,9 @@ export function resolveItem(
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ value, reason }),
   });
+}
+
+/** Where loading the departments' data stands (the demo's background intake). */
+export function fetchIntake(): Promise<IntakeStatus> {
+  return json("/api/v1/registry/intake");
 }

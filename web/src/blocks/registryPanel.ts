@@ -7,7 +7,8 @@ import { esc, formatInt } from "../format";
 import { pick } from "../i18n";
 import { errorText } from "../notify";
 import { registerPanel } from "../panels/registry";
-import { fetchGolden, fetchReview, resolveItem, type RegistryKind, type ReviewItem } from "./client";
+import { fetchGolden, fetchIntake, fetchReview, resolveItem, type RegistryKind, type ReviewItem } from "./client";
+import { intakeLine, stillRunning } from "./intake";
 import { blocksHook } from "./hook";
 import "../styles/blocks.css";
 
@@ -50,12 +51,14 @@ function renderRegistry(el: HTMLElement, ctx: CockpitContext): void | (() => voi
       <input name="code" data-testid="registry-code" placeholder="${esc(pick(TEXT.code))}" maxlength="32" />
       <button type="submit" class="btn">${esc(pick(TEXT.find))}</button>
     </form>
+    <div class="registry-intake" data-testid="registry-intake" hidden></div>
     <div class="registry-status" data-testid="registry-status"></div>
     <ul class="registry-record" data-testid="registry-record"></ul>
     <div class="registry-subtitle"${canReview ? "" : " hidden"}>${esc(pick(TEXT.review))} <b class="registry-count"></b></div>
     <ul class="registry-review" data-testid="registry-review"${canReview ? "" : " hidden"}></ul>`;
   const form = el.querySelector<HTMLFormElement>(".registry-form")!;
   const status = el.querySelector<HTMLElement>(".registry-status")!;
+  const intake = el.querySelector<HTMLElement>(".registry-intake")!;
   const record = el.querySelector<HTMLUListElement>(".registry-record")!;
   const count = el.querySelector<HTMLElement>(".registry-count")!;
   const review = el.querySelector<HTMLUListElement>(".registry-review")!;
@@ -114,6 +117,28 @@ function renderRegistry(el: HTMLElement, ctx: CockpitContext): void | (() => voi
       });
   });
   void loadReview();
+
+  // The departments' data intake: asked again every 3 s while it runs, then left.
+  let timer: number | undefined;
+  let stopped = false;
+  const pollIntake = async (): Promise<void> => {
+    try {
+      const s = await fetchIntake();
+      if (stopped) return;
+      const line = intakeLine(s);
+      intake.hidden = line === null;
+      intake.textContent = line ?? "";
+      if (stillRunning(s)) timer = window.setTimeout(() => void pollIntake(), 3000);
+      else if (s.state === "done") void loadReview();
+    } catch {
+      intake.hidden = true;
+    }
+  };
+  void pollIntake();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) window.clearTimeout(timer);
+  };
 }
 
 registerPanel({ id: "registry.lookup", side: "left", order: 80, title: TEXT.title, render: renderRegistry });
