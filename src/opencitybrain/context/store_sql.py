@@ -11,6 +11,7 @@ import gc
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any, NamedTuple, TypeVar, cast
 
 import msgspec
@@ -209,18 +210,22 @@ class SqlBase:
         size = len(columns[names[0]]) if names else 0
         if not size:
             return
-        if self._pg:
-            rows = [
-                dict(zip(names, values, strict=True))
-                for values in zip(*columns.values(), strict=True)
-            ]
-            self._bulk_insert(conn, table, rows, conflict=conflict, update=update)
-            return
         json_cols = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
         key = ("insert", table.name, names, tuple(conflict), update is not None)
         stmt = self._cached(
             key, lambda: self._insert_statement(table, names, json_cols, conflict, update)
         )
+        if self._pg:
+            # One JSON array of row objects per chunk, as _bulk_insert sends it; encoded
+            # JSON is spliced in verbatim.
+            wrapped = [
+                [msgspec.Raw(v) for v in values] if name in json_cols else values
+                for name, values in columns.items()
+            ]
+            rows = [dict(zip(names, values, strict=True)) for values in zip(*wrapped, strict=True)]
+            for chunk in chunks(rows, WRITE_CHUNK):
+                conn.execute(stmt, {"rows": encode(chunk).decode()})
+            return
         plan = self._cached(
             ("plan", *key), lambda: _driver_plan(stmt, table, names, json_cols, conn)
         )
@@ -231,7 +236,9 @@ class SqlBase:
                 converted.append([default] * size)
             else:
                 converted.append(map(proc, values) if proc is not None else values)
-        conn.exec_driver_sql(plan.sql, list(zip(*converted, strict=True)))
+        zipped = zip(*converted, strict=True)
+        while part := list(islice(zipped, WRITE_CHUNK * 10)):  # a bounded list at a time
+            conn.exec_driver_sql(plan.sql, part)
 
     def _insert_statement(
         self,

@@ -168,7 +168,7 @@ class EntityWriter:
                     job.future.set_exception(_busy(job.entity_id))
                 continue
             change = EntityChange(
-                job.tenant, "updated", r.entity, r.changes.updated, version, r.previous
+                job.tenant, "updated", r.entity, r.changes.updated, version, r.previous, r.put.doc
             )
             self._index.apply([change])
             job.future.set_result((r.changes, [change]))

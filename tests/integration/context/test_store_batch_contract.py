@@ -92,3 +92,12 @@ def test_upsert_many_without_history_still_works(store: SqlEntityStore) -> None:
     assert store.upsert_many("", [doc(1, "free")]) == [(spot(1), True)]
     assert store.history("", spot(1)) == {}
     assert store.upsert_many("", []) == []
+
+
+def test_history_beyond_one_driver_statement(store: SqlEntityStore) -> None:
+    # SQLite takes column-wise rows 10,000 at a time; every row must land once.
+    docs = [doc(i, "free") for i in range(3)]
+    rows = [HistoryRecord.of(spot(i % 3), STATUS, {"value": i}, T0) for i in range(10_001)]
+    store.upsert_many("", docs, rows)
+    got = store.history("", spot(1), time_property="modifiedAt")[STATUS]
+    assert sorted(h["value"] for h in got) == list(range(1, 10_001, 3))
