@@ -96,17 +96,20 @@ def test_vehicles_drawn_by_class_an_alert_listed_and_its_track_played(
     page.click("[data-testid=fleet-play]")
     page.wait_for_function("hi => window.__cockpit.fleet.playback.t >= hi", arg=hi, timeout=WAIT_MS)
 
-    # A violation posted while the page is open is listed within the alert poll (1 s).
+    # A violation posted while the page is open is listed as the alert long poll answers.
     late = _messages(demo_city, OTHER_TAXI, 150.0)
     started = time.perf_counter()
     res = httpx.post(f"{live_server}{API}/positions", json=late, headers=key)
+    answered_after_s = time.perf_counter() - started
     assert res.status_code == 200, res.text
     listed = page.locator(f"[data-testid=fleet-alerts] [data-alert*=':{OTHER_TAXI}:speeding:']")
-    listed.wait_for(timeout=5_000)  # 1 s poll + render; 5 s leaves room on a loaded machine
+    listed.wait_for(timeout=5_000)  # one round trip + render; 5 s leaves room under load
     seen_after_s = time.perf_counter() - started
 
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "cockpit-fleet-latency.txt").write_text(f"post → listed: {seen_after_s:.3f} s\n")
+    (ARTIFACTS / "cockpit-fleet-latency.txt").write_text(
+        f"post → listed: {seen_after_s:.3f} s (the post answered after {answered_after_s:.3f} s)\n"
+    )
     page.screenshot(path=str(ARTIFACTS / "cockpit-fleet.png"), full_page=True)
     page.click(".fleet-playback .fleet-close")
     page.wait_for_function("() => window.__cockpit.fleet.playback === null")

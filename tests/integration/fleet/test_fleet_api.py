@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
@@ -119,3 +121,40 @@ def test_an_empty_batch_is_refused(client: TestClient, demo_city: DemoCity) -> N
     res = client.post("/api/v1/fleet/positions", content=b"  ", headers=app_key(demo_city))
     assert res.status_code == 400
     assert res.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_long_poll_of_alerts_answers_when_an_alert_opens(
+    client: TestClient, demo_city: DemoCity, tokens: dict[str, str]
+) -> None:
+    """If-None-Match + wait: 304 when nothing changes; at once when a violation opens."""
+    op = bearer(tokens["operator"])
+    first = client.get("/api/v1/fleet/alerts", headers=op)
+    etag = first.headers["ETag"]
+    started = time.perf_counter()
+    idle = client.get("/api/v1/fleet/alerts", params={"wait": 0.3},
+                      headers={**op, "If-None-Match": etag})  # fmt: skip
+    assert idle.status_code == 304
+    assert idle.headers["ETag"] == etag
+    assert time.perf_counter() - started >= 0.3  # it waited
+    other = client.get("/api/v1/fleet/alerts", params={"wait": 5},
+                       headers={**op, "If-None-Match": '"alerts-stale"'})  # fmt: skip
+    assert other.status_code == 200  # another version: answered at once, no wait
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(
+            client.get, "/api/v1/fleet/alerts",
+            params={"wait": 20, "rule": "speeding"}, headers={**op, "If-None-Match": etag},
+        )  # fmt: skip
+        time.sleep(0.3)
+        assert not waiting.done()
+        fast = [message(demo_city, "SIM0028", -60 + 10 * i, speed=150.0) for i in range(3)]
+        posted = time.perf_counter()
+        res = client.post("/api/v1/fleet/positions", content=msgspec.json.encode(fast),
+                          headers=app_key(demo_city))  # fmt: skip
+        assert res.status_code == 200
+        answer = waiting.result(timeout=10)
+        woke_after = time.perf_counter() - posted
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] != etag
+    assert any(a["device_id"] == "SIM0028" for a in answer.json())
+    assert woke_after < 5  # the post's own time plus one round trip, not the 20 s wait

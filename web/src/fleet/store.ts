@@ -1,6 +1,7 @@
 // The key-vehicle state of one signed-in map: vehicles (polled every VEHICLES_MS and
-// drawn by class), open alerts (polled every ALERTS_MS) and the track playback opened by
-// a click on a vehicle or an alert. It lives with the map and stops when the map goes.
+// drawn by class), open alerts (a long poll: the server answers when an alert opens or
+// closes) and the track playback opened by a click on a vehicle or an alert. It lives
+// with the map and stops when the map goes.
 
 import type { GeoJSONSource, Map as MapLibreMap } from "maplibre-gl";
 import { fetchClock } from "../api";
@@ -8,14 +9,17 @@ import { pick } from "../i18n";
 import { onMapClick } from "../map/clickRouter";
 import { notifyError } from "../notify";
 import { mergeFeatureCounts } from "../testHook";
-import { fetchAlerts, fetchTrack, fetchVehicles } from "./client";
+import { fetchAlerts, fetchTrack, fetchVehicles, watchAlerts } from "./client";
 import { fleetHook } from "./hook";
 import { classColor, parseVehicles, tweenPositions, type FleetAlert, type VehicleView } from "./model";
 import { Playback } from "./playback";
 
 export const VEHICLES_MS = 5_000;
-// Alerts: an in-memory read on the server; polled each second so a violation shows within one.
+// Alerts: a long poll that the server answers as soon as an alert opens or closes (so a
+// violation shows within one round trip), held up to ALERTS_WAIT_S; after a failure, or
+// while the page is hidden, the next ask waits ALERTS_MS.
 export const ALERTS_MS = 1_000;
+export const ALERTS_WAIT_S = 20;
 export const ALERTS_MAX = 200;
 const SOURCE = "fleet-vehicles";
 const LAYER = "fleet-vehicles";
@@ -71,11 +75,10 @@ export class FleetStore {
       }, ms));
     };
     every(VEHICLES_MS, () => this.loadVehicles());
-    every(ALERTS_MS, () => this.loadAlerts());
     void fetchClock()
       .then((c) => (this.timeZone = c.timezone || this.timeZone))
       .catch(() => undefined);
-    void this.loadVehicles().then(() => this.loadAlerts());
+    void this.loadVehicles().then(() => this.watchAlerts());
   }
 
   view(): FleetView {
@@ -123,6 +126,38 @@ export class FleetStore {
       this.changed();
     } catch {
       // Aborted: the map is going away.
+    }
+  }
+
+  /** Keep the open alerts current: ask, and ask again as soon as the answer comes. */
+  private async watchAlerts(): Promise<void> {
+    let etag: string | null = null;
+    const pause = (): Promise<void> => new Promise((r) => window.setTimeout(r, ALERTS_MS));
+    while (!this.disposed && this.state.availability === "available") {
+      if (document.hidden) {
+        await pause();
+        continue;
+      }
+      let answer;
+      try {
+        answer = await watchAlerts(ALERTS_MAX, etag, ALERTS_WAIT_S, this.abort.signal);
+      } catch {
+        return; // aborted: the map is gone
+      }
+      if (this.disposed) return;
+      if (answer.kind === "same") continue;
+      if (answer.kind === "missing") return this.unavailable();
+      if (answer.kind === "failed") {
+        this.state = { ...this.state, error: answer.message };
+        this.changed();
+        etag = null;
+        await pause();
+        continue;
+      }
+      etag = answer.etag ?? null;
+      this.state = { ...this.state, alerts: answer.value, error: null };
+      this.changed();
+      if (!etag) await pause(); // a server without versions: plain polling
     }
   }
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from opencitybrain.accounts.model import Permission
@@ -82,16 +82,38 @@ async def list_vehicles(ctx: FleetReader, svc: Fleet) -> Response:
     return _json(svc.vehicles())
 
 
-@router.get("/alerts")
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "提醒未变（等待结束）/ no alert opened or closed (the wait ended)"}
+}
+
+
+@router.get("/alerts", responses=_NOT_MODIFIED)
 async def list_alerts(
     ctx: FleetReader,
     svc: Fleet,
     state: Literal["open", "closed", "all"] = "open",
     rule: RuleCode | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    wait: Annotated[
+        float,
+        Query(ge=0, le=30, description="与 If-None-Match 同用：等待变化的秒数 / long-poll seconds"),
+    ] = 0,
+    if_none_match: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
-    """List alerts, newest first: open ones (default), recently closed ones, or all."""
-    return _json(svc.alerts(state, rule, limit))
+    """List alerts, newest first: open ones (default), recently closed ones, or all.
+
+    The answer's ``ETag`` is the alert list's version. Sent back as ``If-None-Match``
+    with ``wait``, the request waits (up to ``wait`` seconds) until an alert opens or
+    closes, then answers at once; ``304`` when nothing changed meanwhile.
+    """
+    etag = svc.watch.etag
+    if if_none_match is not None and if_none_match == etag:
+        etag = await svc.watch.wait(if_none_match, wait)
+        if etag == if_none_match:
+            return Response(status_code=304, headers={"ETag": etag})
+    answer = _json(svc.alerts(state, rule, limit))
+    answer.headers["ETag"] = etag
+    return answer
 
 
 @router.get("/vehicles/{device_id}/track")

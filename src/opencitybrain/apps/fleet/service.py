@@ -29,6 +29,7 @@ from opencitybrain.apps.fleet.messages import PositionBatch
 from opencitybrain.apps.fleet.outcome import Outcome
 from opencitybrain.apps.fleet.publish import FleetPublisher, vehicle_entities
 from opencitybrain.apps.fleet.rules import RuleCode, RuleConfig, decode_rules
+from opencitybrain.apps.fleet.watch import AlertWatch
 from opencitybrain.kernel.clock import Clock
 from opencitybrain.kernel.events import Context
 
@@ -76,6 +77,7 @@ class FleetService:
         self.counts = {"received": 0, "accepted": 0, "duplicates": 0, "quarantined": 0}
         self.quarantine: deque[QuarantineRecord] = deque(maxlen=closed_kept)
         self._lock = threading.Lock()
+        self.watch = AlertWatch()  # the alert list's version, for long polls
         if rules_path is not None and rules_path.is_file():
             engine.set_rules(decode_rules(rules_path.read_bytes()))
 
@@ -114,6 +116,8 @@ class FleetService:
         ``payloads`` (one per message) are kept with quarantined messages, truncated.
         """
         outcome = await asyncio.to_thread(self._process, batch)
+        if outcome.opened or outcome.closed:
+            self.watch.bump()
         for q in outcome.quarantined:
             raw = payloads[q.index][:_KEEP_BYTES] if payloads is not None else None
             self.quarantine.append(QuarantineRecord(source, q.index, q.code, q.reason, raw))
@@ -126,6 +130,8 @@ class FleetService:
         now = self.clock.now().timestamp()
         with self._lock:
             opened = self.engine.tick(now)
+        if opened:
+            self.watch.bump()
         if opened and self.publisher is not None:
             await self.publisher.publish_alerts(opened, [], None)
         return opened
@@ -193,6 +199,7 @@ class FleetService:
         with self._lock:
             new = msgspec.structs.replace(rules, version=self.engine.rules.version + 1)
             self.engine.set_rules(new)
+        self.watch.bump()  # alerts of rules no longer in force may have closed
         if self.rules_path is not None:
             self.rules_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.rules_path.with_suffix(".tmp")
