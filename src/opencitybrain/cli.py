@@ -44,7 +44,7 @@ from opencitybrain.sim.demo_registry import DemoRegistry, seed_demo_registry
 from opencitybrain.sim.demo_reports import run_demo_reports
 from opencitybrain.sim.demo_sharing import seed_demo_sharing
 from opencitybrain.sim.demo_signals import seed_signals
-from opencitybrain.workers import WORKER_HEALTHCHECK_S, prepare_workers
+from opencitybrain.workers import GRACEFUL_SHUTDOWN_S, WORKER_HEALTHCHECK_S, prepare_workers
 
 app = typer.Typer(help="OpenCityBrain 城市大脑 — command line", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -115,8 +115,9 @@ def _print_credentials(created: list[Credential], url: str) -> None:
 async def _serve(platform: Platform, host: str, port: int) -> None:
     platform.freeze_heap = True  # a serving process: see Platform.freeze_heap
     config = uvicorn.Config(
-        platform.app(), host=host, port=port, log_level="warning", lifespan="on", access_log=False
-    )
+        platform.app(), host=host, port=port, log_level="warning", lifespan="on",
+        access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     try:
         await server.serve()
@@ -186,7 +187,8 @@ def demo(
         platform.freeze_heap = True  # a serving process: see Platform.freeze_heap
         server = uvicorn.Server(
             uvicorn.Config(platform.app(), host=host, port=port, log_level="warning",
-                           lifespan="on", access_log=False)
+                           lifespan="on", access_log=False,
+                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
         )  # fmt: skip
 
         async def seed_when_up() -> None:
@@ -235,6 +237,7 @@ def serve(
             log_level="warning",
             access_log=False,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         return
 

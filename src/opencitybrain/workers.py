@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # machine: long stretches of start-up work hold the interpreter, the ping thread starves,
 # and the supervisor restarts the worker for ever (seen on a busy 2-core CI machine).
 WORKER_HEALTHCHECK_S = 60
+# How long a stopping server lets requests in flight finish before it cancels them. A
+# cockpit's long poll of alerts waits up to 20 s; stopping should not wait that long.
+GRACEFUL_SHUTDOWN_S = 5
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -87,8 +88,27 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
+async def _disconnected(request: Request) -> None:
+    """Return when the client goes away (a closed tab must not hold a waiting request)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _changed_or_gone(request: Request, svc: FleetService, seen: str, wait: float) -> str:
+    """Return the alerts' tag once it differs from ``seen``, the wait ends or the client goes."""
+    waiting = asyncio.ensure_future(svc.watch.wait(seen, wait))
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiting, gone):
+            task.cancel()
+    return svc.watch.etag
+
+
 @router.get("/alerts", responses=_NOT_MODIFIED)
 async def list_alerts(
+    request: Request,
     ctx: FleetReader,
     svc: Fleet,
     state: Literal["open", "closed", "all"] = "open",
@@ -108,7 +128,7 @@ async def list_alerts(
     """
     etag = svc.watch.etag
     if if_none_match is not None and if_none_match == etag:
-        etag = await svc.watch.wait(if_none_match, wait)
+        etag = await _changed_or_gone(request, svc, if_none_match, wait)
         if etag == if_none_match:
             return Response(status_code=304, headers={"ETag": etag})
     answer = _json(svc.alerts(state, rule, limit))
