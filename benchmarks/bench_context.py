@@ -71,7 +71,7 @@ def run(h: Harness) -> None:
         stores: list[tuple[str, str | None]] = [("SQLite", None)]
         if pg_url is None:
             h.console.print("[yellow]PostgreSQL unreachable: its figures are left out[/yellow]")
-        else:
+        elif not h.quick:  # --quick proves the bench runs: one store (each start is ~15 s)
             stores.append(("PostgreSQL", pg_url))
         for label, url in stores:
             base, password, proc = serve_demo(Path(tmp) / f"server-{label}", url)
@@ -88,7 +88,7 @@ def run(h: Harness) -> None:
         # Production shape: two worker processes sharing the store, the NATS bus between.
         _workers_figure(h, Path(tmp) / "workers-SQLite", None, "SQLite", n_patch)
         with postgres_database("cb_bench") as fresh:
-            if fresh is not None:
+            if fresh is not None and not h.quick:
                 _workers_figure(h, Path(tmp) / "workers-pg", fresh, "PostgreSQL", n_patch)
 
 
