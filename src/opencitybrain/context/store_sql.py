@@ -319,6 +319,33 @@ def _driver_plan(
     return _DriverPlan(compiled.string, tuple(params))
 
 
+def driver_statement(
+    stmt: sa.Update, conn: sa.Connection, converted: Mapping[str, sa.ColumnElement[Any]]
+) -> _DriverPlan:
+    """Compile a statement once for the driver; ``converted`` params bind like those columns."""
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect)
+    params = []
+    for name in compiled.positiontup or ():
+        proc: Callable[[Any], Any] | None = None
+        column = converted.get(name)
+        if column is not None:
+            proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+        params.append((name, compiled.params.get(name), proc))
+    return _DriverPlan(compiled.string, tuple(params))
+
+
+def driver_scalar(conn: sa.Connection, plan: _DriverPlan, params: Mapping[str, Any]) -> int | None:
+    """Run a compiled statement on the driver's cursor; return its first column as int."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(plan.sql, plan.row(params))
+        found = cursor.fetchone()
+    finally:
+        cursor.close()  # resets the statement, so the transaction can commit
+    return None if found is None or found[0] is None else int(found[0])
+
+
 def _raw_json(row: Mapping[str, Any], json_cols: frozenset[str]) -> dict[str, Any]:
     # Already-encoded JSON is spliced into the batch verbatim, not encoded as a string.
     return {k: (msgspec.Raw(v) if k in json_cols else v) for k, v in row.items()}
