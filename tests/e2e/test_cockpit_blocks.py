@@ -72,7 +72,7 @@ def _registry(demo_city: DemoCity) -> str:
 def test_choropleth_drills_down_and_registry_lookup_follows_grants(
     cockpit: Page, demo_city: DemoCity
 ) -> None:
-    """County blocks on the map, a click to a district's streets, a golden record looked up.
+    """County blocks on the map, clicks down to a community's grids, a golden record looked up.
 
     The bureau provides the golden records, so its admin sees one in clear in the cockpit;
     a department without a grant gets the same record masked.
@@ -110,10 +110,26 @@ def test_choropleth_drills_down_and_registry_lookup_follows_grants(
         page.locator("[data-testid=blocks-top] button").first.click()
         page.wait_for_function(
             "s => window.__cockpit.blocks.within === s"
-            " && window.__cockpit.blocks.level === 'community'",
+            " && window.__cockpit.blocks.level === 'community'"
+            " && window.__cockpit.blocks.painted > 0",
             arg=street,
             timeout=WAIT_MS,
         )
+        community = page.locator("[data-testid=blocks-top] button").first.get_attribute("data-code")
+        assert community is not None
+        assert community.startswith(street)
+        page.locator("[data-testid=blocks-top] button").first.click()
+        page.wait_for_function(  # down to the grid (网格), the last level
+            "c => window.__cockpit.blocks.within === c"
+            " && window.__cockpit.blocks.level === 'grid'"
+            " && window.__cockpit.blocks.painted > 0",
+            arg=community,
+            timeout=WAIT_MS,
+        )
+        grid = page.locator("[data-testid=blocks-top] button").first.get_attribute("data-code")
+        assert grid is not None
+        assert len(grid) == 15
+        assert grid.startswith(community)
         page.locator("[data-testid=blocks-crumbs] button[data-code='']").click()
         page.wait_for_function("() => window.__cockpit.blocks.level === 'county'", timeout=WAIT_MS)
 
