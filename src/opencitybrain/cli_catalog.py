@@ -19,8 +19,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from opencitybrain.adapters.buses import make_bus
-from opencitybrain.adapters.duckdb_rows import DuckRows
 from opencitybrain.bootstrap import Platform, open_accounts
 from opencitybrain.catalog.load_model import (
     FileSource,
@@ -29,11 +27,10 @@ from opencitybrain.catalog.load_model import (
     LoadReport,
 )
 from opencitybrain.catalog.load_store import SqlLoadStore
-from opencitybrain.catalog.loading import Connectors, LoadService
+from opencitybrain.catalog.loading import LoadService
 from opencitybrain.catalog.rows import ResourceRows
 from opencitybrain.catalog.service import CatalogService
-from opencitybrain.catalog.store import SqlCatalogStore
-from opencitybrain.kernel.clock import RealClock
+from opencitybrain.cli_session import catalog_session
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
@@ -78,14 +75,7 @@ def _actor() -> Context:
 async def _load(
     settings: Settings, ref: str, source: FileSource, options: LoadOptions
 ) -> LoadReport:
-    clock = RealClock()
-    engine, accounts = open_accounts(settings, clock)
-    bus = await make_bus(settings.bus_url)
-    try:
-        catalog = CatalogService(SqlCatalogStore(engine), accounts, clock, bus)
-        rows = DuckRows(settings.data_dir / "analytics")
-        connectors = Connectors(settings.data_dir / "connectors", settings.sql_url)
-        loader = LoadService(catalog, rows, SqlLoadStore(engine), clock, bus, connectors)
+    async with catalog_session(settings) as session:
         with Progress(
             TextColumn("[bold blue]{task.description}"),
             BarColumn(),
@@ -98,10 +88,7 @@ async def _load(
             def progress(message: str, fraction: float) -> None:
                 bar.update(task, description=message, completed=fraction)
 
-            return await loader.load(_actor(), ref, source, options, progress)
-    finally:
-        await bus.close()
-        engine.dispose()
+            return await session.loader.load(_actor(), ref, source, options, progress)
 
 
 def print_report(report: LoadReport, quarantined_sample: list[tuple[int, str, str]]) -> None:

@@ -18,12 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from opencitybrain.adapters.buses import make_bus
-from opencitybrain.adapters.duckdb_rows import DuckRows
-from opencitybrain.bootstrap import open_accounts, platform_secret
-from opencitybrain.catalog.service import CatalogService
-from opencitybrain.catalog.store import SqlCatalogStore
-from opencitybrain.kernel.clock import RealClock
+from opencitybrain.bootstrap import platform_secret
+from opencitybrain.cli_session import catalog_session
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
@@ -58,29 +54,22 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 
 async def _release(settings: Settings, ref: str, spec: ReleaseSpec) -> Release:
-    clock = RealClock()
-    engine, accounts = open_accounts(settings, clock)
-    bus = await make_bus(settings.bus_url)
-    try:
-        catalog = CatalogService(SqlCatalogStore(engine), accounts, clock, bus)
-        resource = catalog.find(Context.system("cli-release"), ref)
+    async with catalog_session(settings) as s:
+        resource = s.catalog.find(Context.system("cli-release"), ref)
         trail = AuditTrail(
-            SqlAuditStore(engine), CheckpointSigner(platform_secret(settings)), clock
+            SqlAuditStore(s.engine), CheckpointSigner(platform_secret(settings)), s.clock
         )
         svc = ReleaseService(
-            catalog,
-            DuckRows(settings.data_dir / "analytics"),
-            SqlReleaseStore(engine),
+            s.catalog,
+            s.rows,
+            SqlReleaseStore(s.engine),
             ParquetReleaseFiles(settings.data_dir / "releases"),
             trail,
-            clock,
-            bus,
+            s.clock,
+            s.bus,
         )
         return await svc.release(_actor(), ReleaseSpec(resource.id, spec.title, spec.mode,
                                                        spec.kanon, spec.dp))  # fmt: skip
-    finally:
-        await bus.close()
-        engine.dispose()
 
 
 def _print(r: Release) -> None:

@@ -21,14 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from opencitybrain.adapters.buses import make_bus
 from opencitybrain.adapters.duckdb_rows import DuckRows
-from opencitybrain.bootstrap import open_accounts
-from opencitybrain.catalog.load_store import SqlLoadStore
-from opencitybrain.catalog.loading import Connectors, LoadService
-from opencitybrain.catalog.service import CatalogService
-from opencitybrain.catalog.store import SqlCatalogStore
-from opencitybrain.kernel.clock import RealClock
+from opencitybrain.cli_session import catalog_session
 from opencitybrain.kernel.errors import CityBrainError
 from opencitybrain.kernel.events import Context
 from opencitybrain.kernel.settings import Settings
@@ -65,15 +59,8 @@ def _fail(exc: CityBrainError) -> typer.Exit:
 
 
 async def _load_all(settings: Settings, folder: Path, city_code: str) -> list[Loaded]:
-    clock = RealClock()
-    engine, accounts = open_accounts(settings, clock)
-    bus = await make_bus(settings.bus_url)
-    try:
-        catalog = CatalogService(SqlCatalogStore(engine), accounts, clock, bus)
-        rows = DuckRows(settings.data_dir / "analytics")
-        connectors = Connectors(settings.data_dir / "connectors", settings.sql_url)
-        loader = LoadService(catalog, rows, SqlLoadStore(engine), clock, bus, connectors)
-        intake = RegistryIntake(catalog, loader, rows, settings.data_dir / "registry",
+    async with catalog_session(settings) as s:
+        intake = RegistryIntake(s.catalog, s.loader, s.rows, settings.data_dir / "registry",
                                 city_code, demo_provider(city_code), CTX)  # fmt: skip
         with _bar() as bar:
             task = bar.add_task("装载 / loading", total=None)
@@ -89,9 +76,6 @@ async def _load_all(settings: Settings, folder: Path, city_code: str) -> list[Lo
 
             loaded = await intake.load(folder, started, progress)
             bar.update(task, completed=len(loaded), total=len(loaded))
-    finally:
-        await bus.close()
-        engine.dispose()
     return loaded
 
 
@@ -118,18 +102,13 @@ def load(
 
 
 async def _build(settings: Settings, inputs: Inputs, city_code: str) -> Table:
-    clock = RealClock()
-    engine, accounts = open_accounts(settings, clock)
-    bus = await make_bus(settings.bus_url)
-    try:
-        catalog = CatalogService(SqlCatalogStore(engine), accounts, clock, bus)
-        rows = DuckRows(settings.data_dir / "analytics")
+    async with catalog_session(settings) as s:
         registry_dir = settings.data_dir / "registry"
         # The golden records become the bureau's resources' rows right after each build.
-        shelf = GoldenShelf(catalog, rows, rows, registry_dir, city_code=city_code)
+        shelf = GoldenShelf(s.catalog, s.rows, s.rows, registry_dir, city_code=city_code)
         await shelf.ensure()  # publishes what is missing (needs the bureau department)
-        service = RegistryService(ParquetBuildFiles(registry_dir), SqlDecisionStore(engine),
-                                  clock, bus, shelf=shelf)  # fmt: skip
+        service = RegistryService(ParquetBuildFiles(registry_dir), SqlDecisionStore(s.engine),
+                                  s.clock, s.bus, shelf=shelf)  # fmt: skip
         with _bar() as bar:
             task = bar.add_task("基础库 / registry", total=1.0)
 
@@ -139,9 +118,6 @@ async def _build(settings: Settings, inputs: Inputs, city_code: str) -> Table:
             reports = await asyncio.to_thread(build_all, service, inputs, step)
         for report in reports:
             await service.announce(report, CTX)
-    finally:
-        await bus.close()
-        engine.dispose()
     out = Table("主档 / kind", "行 / rows in", "归集 / linked", "隔离", "未匹配", "主档数", "新增",
                 "变更", "删除", "对账 / reconciles", "共享资源 / resource rows")  # fmt: skip
     for report in reports:
