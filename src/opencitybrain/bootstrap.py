@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -23,7 +22,6 @@ from opencitybrain.accounts.service import AccountService
 from opencitybrain.accounts.store import SqlAccountStore
 from opencitybrain.accounts.tokens import TokenSigner
 from opencitybrain.adapters.buses import make_bus
-from opencitybrain.adapters.duckdb_blocks import DuckBlockEngine
 from opencitybrain.adapters.duckdb_rows import DuckRows
 from opencitybrain.adapters.migrate import upgrade
 from opencitybrain.adapters.mqtt_notify import AiomqttSender
@@ -33,8 +31,7 @@ from opencitybrain.api.system import HealthChecks
 from opencitybrain.apikit.services import ServiceRegistry
 from opencitybrain.apps.plugin import App, AppHost, load_apps
 from opencitybrain.blocks.api import router as blocks_router
-from opencitybrain.blocks.locate import Gazetteer
-from opencitybrain.blocks.service import BlockService
+from opencitybrain.bootstrap_blocks import build_blocks
 from opencitybrain.catalog.api import router as catalog_router
 from opencitybrain.catalog.api_loads import router as catalog_loads_router
 from opencitybrain.catalog.ckan_api import router as ckan_router
@@ -57,7 +54,6 @@ from opencitybrain.context.subscription_store import SqlSubscriptionStore, Subsc
 from opencitybrain.context.temporal import retention_task
 from opencitybrain.context.trailing_slash import NgsiTrailingSlash
 from opencitybrain.context.validation import EntityValidator
-from opencitybrain.geo.address_build import LazyAddressBook
 from opencitybrain.kernel.bus import Bus
 from opencitybrain.kernel.clock import CHINA_TZ, Clock, RealClock, SimulatedClock
 from opencitybrain.kernel.ids import new_secret
@@ -330,32 +326,6 @@ def build_operations(
     )  # fmt: skip
     operations.seed_classes()  # the demo city's table, where rows are missing
     return operations
-
-
-def build_blocks(
-    services: ServiceRegistry, city: CityService, accounts: AccountService
-) -> BlockService:
-    """Wire block data: resource snapshots, DuckDB, the city's regions and address book,
-    and the org tree."""
-    divisions = city.pack.divisions
-    # The standard-address book takes department addresses down to grids (built on first use).
-    book = LazyAddressBook(city.pack.graph, divisions) if divisions is not None else None
-    gazetteer = Gazetteer(
-        city.pack.manifest.name_zh,
-        {c.name_zh: c.code for c in city.pack.counties},
-        {s.name_zh: s.code for s in divisions.streets} if divisions is not None else {},
-    )
-
-    def snapshots(resource_id: str) -> Path | None:
-        return services.get(ResourceRows).parquet(resource_id)  # type: ignore[type-abstract]
-
-    def departments() -> dict[str, tuple[str | None, str | None]]:
-        return {d.id: (d.region_code, d.parent_id) for d in accounts.departments()}
-
-    return BlockService(
-        snapshots, DuckBlockEngine(), points=city.locator, gazetteer=gazetteer,
-        addresses=book, departments=departments,
-    )  # fmt: skip
 
 
 def _agencies(accounts: AccountService) -> Callable[[], dict[str, str]]:
