@@ -23,6 +23,8 @@ __all__ = ["Matched", "RoadMatcher", "segment_distance"]
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
+TIE_M = 1e-6  # two segments this close to a point's nearest distance are equally near
+
 
 @dataclass(frozen=True, eq=False)
 class Matched:
@@ -83,13 +85,15 @@ class RoadMatcher:
         pi, si, d = pi[near], si[near], d[near]
         if len(pi) == 0:
             return Matched(edge, dist, limit)
-        # Pairs come grouped by point. The nearest wins; at a tie (a point nearest an
-        # intersection) the higher limit wins, by a nanometre-scale nudge: doubt favours
-        # the driver, and the answer does not depend on segment order.
-        key = d - self.edge_limit_kmh[self.seg_edge[si]] * 1e-9
+        # Pairs come grouped by point. The nearest wins; at a tie (a point on or next to
+        # an intersection, within TIE_M) the higher limit wins: doubt favours the
+        # driver, and the answer depends neither on segment order nor on rounding.
         starts = np.flatnonzero(np.concatenate([[True], pi[1:] != pi[:-1]]))
-        best = np.minimum.reduceat(key, starts)
         group = np.cumsum(np.concatenate([[False], pi[1:] != pi[:-1]]))
+        nearest = np.minimum.reduceat(d, starts)
+        tied = d <= nearest[group] + TIE_M
+        key = np.where(tied, -self.edge_limit_kmh[self.seg_edge[si]], np.inf)
+        best = np.minimum.reduceat(key, starts)
         wins = np.flatnonzero(key == best[group])
         g = group[wins]
         keep = wins[np.concatenate([[True], g[1:] != g[:-1]])]  # first winner per point

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from opencitybrain.apps.fleet.grid import GridIndex
@@ -45,6 +45,12 @@ def test_grid_candidates_cover_every_box_a_point_is_in(
     edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=1, max_size=20),
     limits=st.lists(st.sampled_from([20.0, 40.0, 60.0]), min_size=20, max_size=20),
     points=st.lists(st.tuples(metres, metres), min_size=1, max_size=40),
+)
+@example(  # a point on the node two roads share, 20 and 40 km/h: the 40 wins (a regression)
+    nodes=[(123.456, -789.1), (-1500.25, 2000.5), (2900.0, 7.75)],
+    edges=[(1, 0), (0, 2)],
+    limits=[20.0, 40.0] + [60.0] * 18,
+    points=[(123.456, -789.1), (-1500.25, 2000.5)],
 )
 def test_road_matching_equals_brute_force(
     nodes: list[tuple[float, float]],
