@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,6 +163,11 @@ for _role, _sharing in _SHARING_GRANTS.items():
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
     """Return the union of the permissions the roles grant."""
+    return _permissions(frozenset(roles))
+
+
+@functools.lru_cache(maxsize=256)  # every request checks them; role sets are few
+def _permissions(roles: frozenset[Role]) -> frozenset[Permission]:
     out: set[Permission] = set()
     for role in roles:
         out |= ROLE_PERMISSIONS[role]

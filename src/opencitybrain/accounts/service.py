@@ -35,6 +35,7 @@ from opencitybrain.kernel.ids import new_id, new_secret
 
 KEY_PREFIX = "cbk_"
 CACHE_S = 5.0
+_PRINCIPALS_MAX = 10_000
 TOUCH_S = 60.0
 _DUMMY_HASH = hash_password("dummy-password-for-timing")
 
@@ -72,6 +73,9 @@ class AccountService:
         self._users: dict[str, tuple[float, User | None]] = {}
         self._keys: dict[str, tuple[float, tuple[ApiKey, str] | None]] = {}
         self._touched: dict[str, float] = {}
+        # The principal a token gave, with the user record it was built from: reused
+        # while that record is the one cached (a changed user is a new record).
+        self._principals: dict[str, tuple[User, Principal]] = {}
 
     # --- org tree -------------------------------------------------------------------
 
@@ -198,7 +202,14 @@ class AccountService:
         user = self._user(principal.user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("auth.user_inactive", "用户已停用", "user is disabled")
-        return replace(principal, roles=user.roles, department_id=user.department_id)
+        known = self._principals.get(token)
+        if known is not None and known[0] is user:
+            return known[1]
+        fresh = replace(principal, roles=user.roles, department_id=user.department_id)
+        if len(self._principals) >= _PRINCIPALS_MAX:
+            self._principals.clear()  # rare; rebuilding one costs a dataclass copy
+        self._principals[token] = (user, fresh)
+        return fresh
 
     def create_api_key(
         self, ctx: Context, user_id: str, name: str, ttl_days: int | None = None

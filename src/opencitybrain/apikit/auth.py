@@ -8,6 +8,7 @@ route has neither: default deny.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from opencitybrain.accounts.model import Permission, Principal
+from opencitybrain.accounts.model import Permission, Principal, Role
 from opencitybrain.accounts.service import KEY_PREFIX, AccountService
+from opencitybrain.apikit.request_headers import header_map
 from opencitybrain.apikit.services import registry
 from opencitybrain.kernel.errors import Forbidden, Unauthenticated
 from opencitybrain.kernel.events import Context
@@ -59,14 +61,20 @@ def authenticate(accounts: AccountService, bearer: str | None, api_key: str | No
     raise Unauthenticated("auth.required", "需要登录或 API 密钥", "credentials required")
 
 
+@functools.lru_cache(maxsize=256)
+def _role_names(roles: frozenset[Role]) -> frozenset[str]:
+    return frozenset(r.value for r in roles)
+
+
 def context_for(principal: Principal, request: Request) -> Context:
     """Build the request's Context from the principal and the X-Purpose / X-Request-ID headers."""
-    rid = request.headers.get("x-request-id", "")
-    purpose = request.headers.get("x-purpose")
+    headers = header_map(request)
+    rid = headers.get("x-request-id", "")
+    purpose = headers.get("x-purpose")
     return Context(
         actor=principal.user_id,
         department=principal.department_id,
-        roles=frozenset(r.value for r in principal.roles),
+        roles=_role_names(principal.roles),
         purpose=purpose[:_PURPOSE_MAX] if purpose else None,
         correlation_id=rid if _REQUEST_ID_RE.match(rid) else new_id(),
     )

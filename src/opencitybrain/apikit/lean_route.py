@@ -18,7 +18,10 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
+
+from opencitybrain.apikit.request_headers import header_map
 
 Resolver = Callable[[Request], Awaitable[Any]]
 
@@ -29,6 +32,22 @@ def _is_async(call: Any) -> bool:
     )
 
 
+def _direct_credentials(scheme: SecurityBase) -> Callable[[Request], str | None] | None:
+    """Return a reader equal to a bearer or API-key header scheme, from the header dict."""
+    if isinstance(scheme, OAuth2PasswordBearer) and not scheme.auto_error:
+
+        def bearer(request: Request) -> str | None:
+            authorization = header_map(request).get("authorization")
+            kind, _, token = (authorization or "").partition(" ")
+            return token.strip() if authorization and kind.lower() == "bearer" else None
+
+        return bearer
+    if isinstance(scheme, APIKeyHeader) and not scheme.auto_error:
+        name = scheme.model.name.lower()
+        return lambda request: header_map(request).get(name) or None
+    return None
+
+
 def _resolver(dep: Dependant, where: str) -> Resolver:
     """Return an async function giving the dependency's value for a request."""
     if dep.query_params or dep.header_params or dep.cookie_params or dep.body_params:
@@ -36,6 +55,14 @@ def _resolver(dep: Dependant, where: str) -> Resolver:
     call = dep.call
     if isinstance(call, SecurityBase):  # a credentials reader: called with the request
         scheme = call
+        direct = _direct_credentials(scheme)
+        if direct is not None:
+            read = direct
+
+            async def header_credentials(request: Request) -> Any:
+                return read(request)
+
+            return header_credentials
 
         async def credentials(request: Request) -> Any:
             return await scheme(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from asyncio import wrap_future
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -28,7 +27,7 @@ from opencitybrain.context.query import DEFAULT_LIMIT, EntityQuery
 from opencitybrain.context.representation import render_entity, render_geojson
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.updates import Changes
-from opencitybrain.context.writer import Pending
+from opencitybrain.context.writer import Pending, settled
 from opencitybrain.kernel.events import Context
 
 # The entity routes carry every device's writes: they resolve their dependencies directly.
@@ -88,7 +87,7 @@ async def _write_body(
     """Run a body-carrying write (args, then body and @context), publish it, answer 204."""
     body = await json_body(request)
     call = call_of(request, svc, body)
-    _, changes = await wrap_future(op(call.tenant, *args, body, call.context))
+    _, changes = await settled(op(call.tenant, *args, body, call.context))
     await svc.publish(changes, ctx)
     return Response(status_code=204)
 
@@ -210,7 +209,7 @@ async def append_attrs(
     body = await json_body(request)
     call = call_of(request, svc, body)
     overwrite = "noOverwrite" not in options_of(request)
-    result, changes = await wrap_future(
+    result, changes = await settled(
         svc.append(call.tenant, entity_id, body, call.context, overwrite=overwrite)
     )
     await svc.publish(changes, ctx)
@@ -229,7 +228,7 @@ async def update_attrs(
     """Update existing attributes; 207 lists those not updated."""
     body = await json_body(request)
     call = call_of(request, svc, body)
-    result, changes = await wrap_future(svc.update(call.tenant, entity_id, body, call.context))
+    result, changes = await settled(svc.update(call.tenant, entity_id, body, call.context))
     await svc.publish(changes, ctx)
     return _changes_response(result, svc, call)
 
@@ -257,7 +256,7 @@ async def delete_attr(
     """Delete one attribute (``datasetId``, ``deleteAll=true``)."""
     call = call_of(request, svc)
     p = request.query_params
-    _, changes = await wrap_future(
+    _, changes = await settled(
         svc.delete_attribute(
             call.tenant,
             entity_id,

@@ -5,6 +5,7 @@ Pure functions over header strings, so the rules are tested without a server.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -32,6 +33,9 @@ class MediaRange:
     q: float
 
 
+# Clients send the same few header values over and over: the pure parsers below are
+# cached by value (an error is raised again, never cached).
+@functools.lru_cache(maxsize=512)
 def link_context(link_header: str | None) -> str | None:
     """Return the @context URL named by a Link header, or None if there is none.
 
@@ -75,6 +79,7 @@ def parse_accept(accept: str | None) -> list[MediaRange]:
     return sorted(ranges, key=lambda r: -r.q)
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(accept: str | None, *, geo_allowed: bool = True) -> Representation | None:
     """Pick the response representation for an Accept header; None if nothing fits."""
     offers: list[tuple[str, Representation]] = [(JSON, "json"), (JSONLD, "ld+json")]
@@ -91,6 +96,7 @@ def negotiate(accept: str | None, *, geo_allowed: bool = True) -> Representation
     return None
 
 
+@functools.lru_cache(maxsize=512)
 def content_kind(content_type: str | None) -> Literal["json", "ld+json", "merge-patch"] | None:
     """Classify a request body's Content-Type; None if NGSI-LD does not accept it."""
     base = (content_type or "").split(";")[0].strip().lower()

@@ -17,6 +17,7 @@ from opencitybrain.kernel.errors import InvalidInput
 from opencitybrain.kernel.events import CloudEvent
 
 log = logging.getLogger(__name__)
+_ROUTES_MAX = 4096  # distinct event types remembered; a flood of new ones starts over
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
 
@@ -108,6 +109,9 @@ class InProcessBus:
 
     def __init__(self) -> None:
         self._subs: list[_LocalSub] = []
+        # Event type -> the subscribers whose pattern matches it, in subscription order;
+        # types are few and repeat, so each is matched once (cleared on (un)subscribe).
+        self._routes: dict[str, list[_LocalSub]] = {}
         self._rr: dict[tuple[str, tuple[str, ...]], int] = {}
         self._pending = 0
         self._idle = asyncio.Event()
@@ -118,10 +122,14 @@ class InProcessBus:
         """Queue the event for every matching subscriber (one per group)."""
         if self._closed:
             raise RuntimeError("bus is closed")
+        routes = self._routes.get(event.type)
+        if routes is None:
+            if len(self._routes) >= _ROUTES_MAX:
+                self._routes.clear()
+            routes = [sub for sub in self._subs if subject_matches(sub.tokens, event.type)]
+            self._routes[event.type] = routes
         groups: dict[tuple[str, tuple[str, ...]], list[_LocalSub]] = {}
-        for sub in self._subs:
-            if not subject_matches(sub.tokens, event.type):
-                continue
+        for sub in routes:
             if sub.group is None:
                 self._enqueue(sub, event)
             else:
@@ -149,11 +157,13 @@ class InProcessBus:
         sub = _LocalSub(self, validate_pattern(pattern), handler, group)
         sub.task = asyncio.create_task(sub.run(), name=f"bus-sub:{pattern}")
         self._subs.append(sub)
+        self._routes.clear()
         return sub
 
     async def _remove(self, sub: _LocalSub) -> None:
         if sub in self._subs:
             self._subs.remove(sub)
+        self._routes.clear()
         # Count events still queued for it as settled, then stop its task.
         while not sub.queue.empty():
             if sub.queue.get_nowait() is not None:

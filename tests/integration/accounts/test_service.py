@@ -59,6 +59,7 @@ def test_disabled_user_loses_password_token_and_keys(accounts: AccountService) -
     staff = accounts.find_user("staff")
     token = accounts.issue_token(accounts.sign_in("staff", PASSWORD)).access_token
     _, key = accounts.create_api_key(ctx_of(accounts, "staff"), staff.id, "mine")
+    assert accounts.from_token(token) is accounts.from_token(token)  # kept between requests
     accounts.set_active(admin, staff.id, False)
     with pytest.raises(Unauthenticated):
         accounts.sign_in("staff", PASSWORD)
@@ -66,6 +67,8 @@ def test_disabled_user_loses_password_token_and_keys(accounts: AccountService) -
         accounts.from_token(token)
     with pytest.raises(Unauthenticated):
         accounts.from_api_key(key)
+    accounts.set_active(admin, staff.id, True)  # the kept principal was dropped with the user
+    assert accounts.from_token(token).user_id == staff.id
 
 
 def test_api_key_life_cycle(accounts: AccountService, clock: ManualClock) -> None:

@@ -149,6 +149,11 @@ def test_errors_follow_ngsi_ld(client: TestClient, h: dict, spots: list) -> None
     bad = client.post("/ngsi-ld/v1/entities", content=b"{not json", headers=h)
     assert bad.status_code == 400
     assert bad.json()["type"].endswith("/InvalidRequest")
+    # Strict JSON (RFC 8259): NaN, Infinity and non-UTF-8 bytes are refused, never stored.
+    url = f"/ngsi-ld/v1/entities/{spots[1]['id']}/attrs/status"
+    for body in (b'{"value": NaN}', b'{"value": 1e999}', b'{"value": "\xff"}'):
+        res = client.patch(url, content=body, headers=h)
+        assert (res.status_code, res.json()["type"][-14:]) == (400, "InvalidRequest"), body
     xml = client.post(
         "/ngsi-ld/v1/entities", content=b"<a/>", headers={**h, "Content-Type": "application/xml"}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from opencitybrain.context.jsonld import ContextResolver
 from opencitybrain.context.model import to_doc
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore, VersionedPut
+from opencitybrain.context.writer import settled
 from opencitybrain.kernel.clock import ManualClock
 
 PARKING = "https://smart-data-models.github.io/dataModel.Parking/context.jsonld"
@@ -140,3 +142,39 @@ def test_commit_updates_skips_stale_and_missing_entities_only(sql_engine: sa.Eng
     assert store.commit_updates(puts) == [2, None, None]
     assert store.get_versioned("", entities[1].id) == (to_doc(entities[1]), 1)
     assert store.get("", "urn:ngsi-ld:X:gone") is None
+
+
+async def test_awaited_updates_settle_on_the_loop_with_their_own_outcome(
+    brokers: tuple[ContextBroker, ContextBroker],
+) -> None:
+    # Many updates awaited at once are settled in groups (one wake-up of the loop per
+    # commit); each caller still gets its own result or its own error.
+    a, _ = brokers
+    ctx = a.resolver.compile(PARKING)
+    for i in range(20):
+        a.create("", site(i), ctx)
+    pending = [
+        settled(
+            a.update(
+                "", site(i)["id"], {"availableSpotNumber": {"type": "Property", "value": i}}, ctx
+            )
+        )
+        for i in range(20)
+    ]
+    missing = settled(
+        a.update("", "urn:ngsi-ld:OffStreetParking:w:nope", {"status": {"value": "x"}}, ctx)
+    )
+    results = await asyncio.gather(*pending, missing, return_exceptions=True)
+    assert isinstance(results[-1], ResourceNotFound)
+    for i, (_, changes) in enumerate(results[:-1]):  # type: ignore[misc]
+        assert changes[0].entity.attrs[COUNT][0].value == i
+    # A caller that went away (its wait cancelled) costs the others nothing.
+    gone = asyncio.ensure_future(
+        settled(a.update("", site(0)["id"], {"status": {"value": "shut"}}, ctx))
+    )
+    await asyncio.sleep(0)
+    gone.cancel()
+    _, changes = await settled(
+        a.update("", site(1)["id"], {"status": {"type": "Property", "value": "full"}}, ctx)
+    )
+    assert changes[0].entity.attrs[STATUS][0].value == "full"

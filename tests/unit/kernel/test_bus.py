@@ -158,3 +158,28 @@ def test_malformed_event_dict_is_refused() -> None:
     with pytest.raises(InvalidInput) as err:
         CloudEvent.from_dict({"type": "city.a.b.c"})
     assert err.value.code == "event.malformed"
+
+
+async def test_a_subscriber_added_or_removed_after_events_flowed_is_routed_at_once() -> None:
+    # The bus remembers which subscribers an event type goes to; (un)subscribing must
+    # change that for the very next event.
+    bus = InProcessBus()
+    first: list[object] = []
+    later: list[object] = []
+
+    async def on_first(e: CloudEvent) -> None:
+        first.append(e.data)
+
+    async def on_later(e: CloudEvent) -> None:
+        later.append(e.data)
+
+    sub = await bus.subscribe("city.parking.>", on_first)
+    await bus.publish(ev("city.parking.spot.updated", 1))
+    await bus.subscribe("city.parking.spot.*", on_later)
+    await bus.publish(ev("city.parking.spot.updated", 2))
+    await bus.drain()  # unsubscribing drops what is still queued
+    await sub.unsubscribe()
+    await bus.publish(ev("city.parking.spot.updated", 3))
+    await bus.drain()
+    assert (first, later) == ([1, 2], [2, 3])
+    await bus.close()
