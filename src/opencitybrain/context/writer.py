@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -37,6 +38,13 @@ Pending = Future[Result]
 NotFoundError = Callable[[str], Exception]
 
 MAX_BATCH = 256  # updates per transaction; a bound on how long one commit holds the lock
+# Under load (the last group held more than one update) the writer waits this long before
+# taking the next group, unless it is already as large: the event loop meanwhile queues
+# more, and fewer, larger transactions cost less. HTTP PATCH, 8 in flight, SQLite: 0 ms
+# 1,474-1,564/s, server CPU 612-650 µs each; 1 ms 1,938-2,233/s, 385-463 µs, and a lower
+# p50 (3.1-4.0 vs 4.8-5.3 ms); 0.5 and 2 ms were slower (measured back to back). A lone
+# client never waits: its groups hold one update.
+LINGER_S = 0.001
 RETRIES = 5  # runs of one update that found its entity changed by another process
 
 
@@ -168,13 +176,18 @@ class EntityWriter:
             thread.join(timeout=30)
 
     def _run(self) -> None:
+        last = 0
         while True:
             with self._ready:
                 while not self._queue and not self._closed:
                     self._ready.wait()
+            if last > 1 and len(self._queue) < last:
+                time.sleep(LINGER_S)
+            with self._ready:
                 if not self._queue:
                     return
                 jobs = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            last = len(jobs)
             self._batch(jobs)
             _RELAY.flush()
 
