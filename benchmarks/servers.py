@@ -47,6 +47,19 @@ def serve_demo(data_dir: Path, database_url: str | None) -> tuple[str, str, subp
     return base, password, proc
 
 
+def serve_bare() -> tuple[int, subprocess.Popen[str]]:
+    """Serve ``benchmarks.bare_asgi`` in its own process; return its port and process."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bare_asgi", str(port)], text=True)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return port, proc
+
+
 @contextmanager
 def postgres_database(prefix: str) -> Iterator[str | None]:
     """Yield the URL of a fresh PostgreSQL database (dropped after), or None if unreachable."""
