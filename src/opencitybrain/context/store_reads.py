@@ -6,7 +6,15 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from opencitybrain.context.store_sql import IN_CHUNK, Doc, SqlBase, chunks, decode, decode_all
+from opencitybrain.context.store_sql import (
+    IN_CHUNK,
+    Doc,
+    SqlBase,
+    chunks,
+    decode,
+    decode_all,
+    keys_param,
+)
 from opencitybrain.context.tables import entities
 
 _E = entities.c
@@ -35,17 +43,17 @@ class SqlEntityReads(SqlBase):
     def get_many(self, tenant: str, ids: Iterable[str]) -> dict[str, Doc]:
         """Return the documents of those of ``ids`` that exist, by id."""
         wanted = list(dict.fromkeys(ids))
-        found_ids: list[str] = []
-        texts: list[str] = []
+        if not wanted:
+            return {}
+        stmt = self._cached(
+            "get-many",
+            lambda: sa.select(_E.id, self._json_text(_E.doc)).where(
+                self._tenant_is_param(_E.tenant), self._in_keys_param(_E.id)
+            ),
+        )
         with self._engine.connect() as conn:
-            for part in chunks(wanted, IN_CHUNK):
-                stmt = sa.select(_E.id, self._json_text(_E.doc)).where(
-                    self._is_tenant(_E.tenant, tenant), self._in_keys(_E.id, part)
-                )
-                for row in conn.execute(stmt).all():  # one fetch, not one per row
-                    found_ids.append(row[0])
-                    texts.append(row[1])
-        return dict(zip(found_ids, decode_all(texts), strict=True))
+            rows = conn.execute(stmt, {"k_tenant": tenant, "k_ids": keys_param(wanted)}).all()
+        return dict(zip([r[0] for r in rows], decode_all([r[1] for r in rows]), strict=True))
 
     def existing_ids(self, tenant: str, ids: Iterable[str]) -> set[str]:
         """Return those of ``ids`` that name an entity."""

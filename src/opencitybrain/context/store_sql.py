@@ -42,6 +42,11 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def keys_param(keys: Iterable[str]) -> str:
+    """Return keys as the JSON array text that :meth:`SqlBase._in_keys_param` binds."""
+    return encode(keys if isinstance(keys, list) else list(keys)).decode()
+
+
 def decode(text: str | bytes) -> Any:
     """Decode one JSON value."""
     return _decoder.decode(text)
@@ -146,6 +151,29 @@ class SqlBase:
         # function is assumed small, so each key becomes one primary-key probe.
         listed = sa.bindparam(None, encode(list(keys)).decode(), type_=sa.Text)
         values = sa.func.json_array_elements_text(sa.cast(listed, sa.JSON)).table_valued("value")
+        return column.in_(sa.select(values.c.value))
+
+    def _tenant_is_param(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+        """Return ``column = :k_tenant``, hidden from PostgreSQL's planner as in _is_tenant."""
+        param = sa.bindparam("k_tenant", type_=sa.Text)
+        if not self._pg:
+            return column == param
+        return column == sa.select(sa.cast(param, sa.Text)).scalar_subquery()
+
+    def _in_keys_param(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+        """Return ``column IN`` the JSON array of keys bound as ``k_ids`` (see keys_param).
+
+        One parameter for any number of keys, so the statement is built and compiled
+        once: with an expanding IN list SQLAlchemy rendered 500 parameters on every call
+        (a third of a 1,000-id read on SQLite, measured). Both engines probe the primary
+        key once per key (SQLite: ``json_each``; PostgreSQL: as in :meth:`_in_keys`).
+        """
+        param = sa.bindparam("k_ids", type_=sa.Text)
+        if self._pg:
+            listed = sa.func.json_array_elements_text(sa.cast(param, sa.JSON))
+        else:
+            listed = sa.func.json_each(param)
+        values = listed.table_valued("value")
         return column.in_(sa.select(values.c.value))
 
     def _cached(self, key: Hashable, build: Callable[[], S]) -> S:
