@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from opencitybrain.context.model import Attribute, Entity, to_doc
+from opencitybrain.context.model import Attribute, Entity, quick_init, to_doc
 from opencitybrain.context.store_history import HistoryRecord
 from opencitybrain.context.updates import Changes
 from opencitybrain.kernel.events import CloudEvent, Context
 
 SOURCE = "/ngsi-ld/v1"
 What = Literal["created", "updated", "deleted"]
+_EVENT_TYPE = {w: f"city.context.entity.{w}" for w in ("created", "updated", "deleted")}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EntityChange:
     """One entity created, updated or deleted, with the attributes that changed."""
@@ -52,7 +54,7 @@ class EntityChange:
             if self.previous:
                 data["previous"] = self.previous
         return CloudEvent(
-            type=f"city.context.entity.{self.what}",
+            type=_EVENT_TYPE[self.what],
             source=SOURCE,
             time=at,
             subject=self.entity.id,

@@ -32,6 +32,7 @@ from opencitybrain.context.model import (
     Attribute,
     AttrKind,
     Entity,
+    quick_init,
 )
 
 _KIND_OF_IRI = {NGSI_LD + kind.value: kind for kind in AttrKind}
@@ -52,6 +53,7 @@ _UNIT_KINDS = frozenset({AttrKind.PROPERTY, AttrKind.GEO_PROPERTY, AttrKind.LIST
 _GEO_ONLY = frozenset(NGSI_LD + n for n in ("location", "observationSpace", "operationSpace"))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """A partial entity from a merge or append body; ``scope=()`` asks to delete scopes."""

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from opencitybrain.context.model import quick_init
 from opencitybrain.context.store_sql import Doc, SqlBase, decode, decode_all, encode, parse_instant
 from opencitybrain.context.tables import attribute_history, contexts
 from opencitybrain.kernel.errors import InvalidInput
@@ -27,6 +28,7 @@ _H = attribute_history.c
 _C = contexts.c
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HistoryRecord:
     """Name one attribute instance as it was written at one moment."""
