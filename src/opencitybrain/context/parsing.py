@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from opencitybrain.context.errors import BadRequestData
-from opencitybrain.context.geoproperty import geometry_problem, looks_like_geometry
+from opencitybrain.context.geoproperty import GEOMETRY_TYPES, geometry_problem, looks_like_geometry
 from opencitybrain.context.jsonld import NGSI_LD, CompiledContext, ContextResolver, ContextValue
 from opencitybrain.context.member_rules import (
     bad,
@@ -51,6 +51,13 @@ _META = frozenset({"type", "observedAt", "unitCode", "datasetId", "objectType", 
 _RESERVED_NAMES = _VALUE_MEMBERS | _SYSTEM | _PROHIBITED | _META
 _UNIT_KINDS = frozenset({AttrKind.PROPERTY, AttrKind.GEO_PROPERTY, AttrKind.LIST_PROPERTY})
 _GEO_ONLY = frozenset(NGSI_LD + n for n in ("location", "observationSpace", "operationSpace"))
+# Entity members that are no attributes (expiresAt: transient entities, clause 4.22, are
+# not kept; the member is ignored), and attribute members that are no sub-attributes
+# besides the value member: one set lookup per member instead of a tuple and a set.
+_NOT_ATTRIBUTES = (
+    frozenset({"id", "@id", "type", "@type", "scope", "@context", "expiresAt"}) | _SYSTEM
+)
+_NOT_SUB_ATTRIBUTES = frozenset({"type", "expiresAt"}) | _SYSTEM
 
 
 @quick_init
@@ -200,10 +207,8 @@ class _Parser:
         scope = self.scope(payload["scope"]) if "scope" in payload else None
         attrs: dict[str, list[Attribute]] = {}
         for key, raw in payload.items():
-            if key in ("id", "@id", "type", "@type", "scope", "@context") or key in _SYSTEM:
+            if key in _NOT_ATTRIBUTES:
                 continue
-            if key == "expiresAt":
-                continue  # Transient entities (clause 4.22) are not kept; the member is ignored.
             iri = self.iri(key, key)
             if iri in attrs:
                 raise bad(key, "属性重复（不同名称展开为同一 IRI）", "duplicate attribute IRI")
@@ -278,7 +283,8 @@ class _Parser:
     def instance(self, raw: Any, path: str) -> Attribute:
         if _is_obj(raw):
             if "type" in raw:
-                if looks_like_geometry(raw):
+                # looks_like_geometry, inline: the Mapping check is made already.
+                if raw.get("type") in GEOMETRY_TYPES and "coordinates" in raw:
                     geometry = self.value(AttrKind.GEO_PROPERTY, raw, path)
                     return self.bare(AttrKind.GEO_PROPERTY, geometry)
                 return self.members(self.kind(raw["type"], path), raw, path)
@@ -315,7 +321,7 @@ class _Parser:
         object_type: tuple[str, ...] = ()
         sub: dict[str, list[Attribute]] = {}
         for key, item in raw.items():
-            if key in ("type", member, "expiresAt") or key in _SYSTEM:
+            if key == member or key in _NOT_SUB_ATTRIBUTES:
                 continue
             where = f"{path}.{key}"
             if key == "observedAt":
