@@ -239,8 +239,11 @@ def _created(entity: Entity, created_at: datetime | None) -> Entity:
 def records_of_doc(doc: Mapping[str, Any], at: datetime) -> list[HistoryRecord]:
     """Return history records for every attribute instance of an entity document."""
     entity_id = doc["id"]
+    # Most instances have neither observedAt nor datasetId: built directly, as ``of`` would.
     return [
         HistoryRecord.of(entity_id, name, instance, at)
+        if "observedAt" in instance or "datasetId" in instance
+        else HistoryRecord(entity_id, name, instance, at)
         for name, instances in doc["attrs"].items()
         for instance in instances
     ]
