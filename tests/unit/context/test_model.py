@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError, astuple, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +20,7 @@ from opencitybrain.context.model import (
     format_datetime,
     from_doc,
     parse_datetime,
+    quick_init,
     stamp,
     to_doc,
 )
@@ -141,3 +144,38 @@ entities = st.builds(
 @given(entities)
 def test_storage_document_round_trips_through_json(entity: Entity) -> None:
     assert from_doc(json.loads(json.dumps(to_doc(entity)))) == entity
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    a: int
+    b: str = "x"
+    c: list[int] = field(default_factory=list)
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class _Quick:
+    a: int
+    b: str = "x"
+    c: list[int] = field(default_factory=list)
+
+
+def test_quick_init_builds_what_the_dataclass_would_and_refuses_what_it_cannot() -> None:
+    for args, kw in [((1,), {}), ((1, "y"), {}), ((2,), {"c": [3]}), ((), {"a": 4, "b": "z"})]:
+        assert astuple(_Quick(*args, **kw)) == astuple(_Plain(*args, **kw))
+    assert _Quick(1).c is not _Quick(1).c  # a fresh default each time
+    with pytest.raises(FrozenInstanceError):
+        _Quick(1).a = 2  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        _Quick()  # type: ignore[call-arg]  # a required field stays required
+
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            assert self.a > 0
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        quick_init(Checked)
