@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -61,6 +61,13 @@ class Bus(Protocol):
 
     async def publish(self, event: CloudEvent) -> None:
         """Publish one event; returns once the bus has accepted it."""
+        ...
+
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        """Publish events in order; returns once the bus has accepted them all.
+
+        A networked bus sends them pipelined (one round trip for the lot, not one each).
+        """
         ...
 
     async def subscribe(
@@ -138,6 +145,11 @@ class InProcessBus:
             turn = self._rr.get(key, 0)
             self._rr[key] = turn + 1
             self._enqueue(members[turn % len(members)], event)
+
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        """Queue the events in order, as ``publish`` does each."""
+        for event in events:
+            await self.publish(event)
 
     def _enqueue(self, sub: _LocalSub, event: CloudEvent) -> None:
         self._pending += 1

@@ -306,8 +306,7 @@ class OperationsService:
         """Announce events on the platform bus (if any)."""
         if self.bus is None:
             return
-        for event in events:
-            await self.bus.publish(event)
+        await self.bus.publish_many(events)
 
     async def run_timers(self) -> None:
         """Scan the timers every ``scan_interval_s`` of clock time until cancelled."""

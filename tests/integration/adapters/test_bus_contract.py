@@ -124,6 +124,18 @@ async def test_order_is_preserved_per_subscriber(bus: Bus) -> None:
     assert rec.data == list(range(200))
 
 
+async def test_publish_many_delivers_every_event_in_order_to_each_subscriber(bus: Bus) -> None:
+    every, odd = Recorder(), Recorder()
+    await bus.subscribe("city.test.>", every)
+    await bus.subscribe("city.test.odd.*", odd)
+    await bus.publish_many(
+        [event("city.test.odd.n" if i % 2 else "city.test.even.n", data=i) for i in range(300)]
+    )
+    await bus.publish_many([])
+    await wait_until(lambda: len(every.events) == 300 and len(odd.events) == 150)
+    assert (every.data, odd.data) == (list(range(300)), list(range(1, 300, 2)))
+
+
 async def test_every_subscriber_gets_each_event(bus: Bus) -> None:
     first, second = Recorder(), Recorder()
     await bus.subscribe("city.test.thing.happened", first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -30,6 +31,10 @@ class RecordingBus:
     async def publish(self, event: CloudEvent) -> None:
         """Keep the event."""
         self.events.append(event)
+
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        """Keep the events."""
+        self.events.extend(events)
 
     async def subscribe(
         self, pattern: str, handler: Handler, *, group: str | None = None
