@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from opencitybrain.context.store_history import HistoryRecord, history_columns
+from opencitybrain.context.store_puts import put_group
 from opencitybrain.context.store_sql import (
     IN_CHUNK,
     WRITE_CHUNK,
@@ -32,6 +33,7 @@ from opencitybrain.context.tables import attribute_history, entities, entity_typ
 from opencitybrain.kernel.errors import Conflict, NotFound
 
 _E = entities.c
+_SQLITE_LOCK = "DELETE FROM ngsi_entity_types WHERE 0"  # writes nothing, takes the lock
 _T = entity_types.c
 # Entities created by one batch call after which PostgreSQL's statistics are refreshed.
 ANALYZE_AFTER = 10_000
@@ -97,9 +99,8 @@ class SqlEntityWrites(SqlBase):
                 # SQLite fails a transaction at once, busy timeout or not, when it read
                 # first and another connection wrote before it upgrades to writing. A
                 # no-op write takes the write lock up front, so such writers queue.
-                conn.execute(
-                    self._cached("lock", lambda: sa.delete(entity_types).where(sa.false()))
-                )
+                # On the driver: SQLAlchemy's execution path cost more than the statement.
+                conn.exec_driver_sql(_SQLITE_LOCK)
             yield conn
 
     def _after_bulk_load(self, created: int) -> None:
@@ -288,8 +289,12 @@ class SqlEntityWrites(SqlBase):
         out: list[int | None] = []
         columns: dict[str, list[Any]] = {}
         with self._write() as conn:
-            for u in updates:
-                version = self._put_same_types(conn, u.tenant, u.doc, u.expected_version)
+            group = put_group(conn, updates) if self._pg and len(updates) > 1 else None
+            for i, u in enumerate(updates):
+                if group is not None:
+                    version = group.get(i)
+                else:
+                    version = self._put_same_types(conn, u.tenant, u.doc, u.expected_version)
                 if version is None:
                     version = self._put_locked(
                         conn, u.tenant, u.doc, u.expected_version, missing_ok=True

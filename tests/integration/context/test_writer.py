@@ -132,15 +132,19 @@ def test_commit_updates_skips_stale_and_missing_entities_only(sql_engine: sa.Eng
     clock = ManualClock(datetime(2026, 11, 22, tzinfo=UTC))
     broker = ContextBroker(store, resolver, clock)
     ctx = resolver.compile(PARKING)
-    entities = [broker.create("", site(i), ctx)[0] for i in range(3)]
+    entities = [broker.create("", site(i), ctx)[0] for i in range(5)]
     broker.close()
+    retyped = {**to_doc(entities[3]), "type": ["https://example.org/Garage"]}
     puts = [
         VersionedPut("", to_doc(entities[0]), 1, list(history_of_entity(entities[0], clock.now()))),
         VersionedPut("", to_doc(entities[1]), 7, []),  # stale
         VersionedPut("", {**to_doc(entities[2]), "id": "urn:ngsi-ld:X:gone"}, 1, []),  # missing
+        VersionedPut("", retyped, 1, []),  # its types change: replaced on its own
+        VersionedPut("", to_doc(entities[4]), None, []),  # no version to check
     ]
-    assert store.commit_updates(puts) == [2, None, None]
+    assert store.commit_updates(puts) == [2, None, None, 2, 2]
     assert store.get_versioned("", entities[1].id) == (to_doc(entities[1]), 1)
+    assert store.get_versioned("", entities[3].id) == (retyped, 2)
     assert store.get("", "urn:ngsi-ld:X:gone") is None
 
 
