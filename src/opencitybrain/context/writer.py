@@ -48,6 +48,11 @@ LINGER_S = 0.001
 RETRIES = 5  # runs of one update that found its entity changed by another process
 
 
+def should_linger(last_group: int, queued: int) -> bool:
+    """Tell whether to wait LINGER_S before the next group: under load, and not yet as full."""
+    return last_group > 1 and queued < last_group
+
+
 class _Relay:
     """Wake each waiting event loop once per committed group, not once per update.
 
@@ -181,7 +186,7 @@ class EntityWriter:
             with self._ready:
                 while not self._queue and not self._closed:
                     self._ready.wait()
-            if last > 1 and len(self._queue) < last:
+            if should_linger(last, len(self._queue)):
                 time.sleep(LINGER_S)
             with self._ready:
                 if not self._queue:

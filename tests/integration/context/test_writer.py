@@ -18,7 +18,7 @@ from opencitybrain.context.jsonld import ContextResolver
 from opencitybrain.context.model import to_doc
 from opencitybrain.context.service import ContextBroker
 from opencitybrain.context.store import SqlEntityStore, VersionedPut
-from opencitybrain.context.writer import settled
+from opencitybrain.context.writer import settled, should_linger
 from opencitybrain.kernel.clock import ManualClock
 
 PARKING = "https://smart-data-models.github.io/dataModel.Parking/context.jsonld"
@@ -182,3 +182,10 @@ async def test_awaited_updates_settle_on_the_loop_with_their_own_outcome(
         a.update("", site(1)["id"], {"status": {"type": "Property", "value": "full"}}, ctx)
     )
     assert changes[0].entity.attrs[STATUS][0].value == "full"
+
+
+def test_the_writer_lingers_only_under_load() -> None:
+    assert not should_linger(0, 1)  # the first update
+    assert not should_linger(1, 1)  # a lone client: its groups hold one update
+    assert should_linger(8, 3)  # 8 in flight, 3 queued so far: wait for the rest
+    assert not should_linger(8, 8)  # already as full as the last group
