@@ -123,6 +123,15 @@ class MqttBatcher:
             log.warning("MQTT %s:%s refused the connection: %s", self.host, self.port, rc)
             return
         client.subscribe([(topic, self.qos) for topic in self.topics])
+
+    def _on_subscribe(self, _c: paho.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+        # Connected means subscribed: the broker acknowledged the subscription, so what is
+        # published from now on reaches it (set on CONNACK, a message sent at once could
+        # overtake the SUBSCRIBE and be lost; a test saw it).
+        failed = [c for c in codes if c.is_failure]
+        if failed:
+            log.warning("MQTT %s:%s refused the subscription: %s", self.host, self.port, failed)
+            return
         self._call(self.connected.set)
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -173,6 +182,7 @@ class MqttBatcher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.connect_async(self.host, self.port)
         client.loop_start()
